@@ -1,0 +1,175 @@
+"""Shape checks on decoded OpenAI request bodies.
+
+Hand-written rather than a pydantic model because this runs on every request: a few dict
+lookups and isinstance checks cost about a microsecond, a full model validation tens. Each
+failure names the offending parameter, as OpenAI's own errors do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tollhouse.errors import InvalidRequest
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "refusal"})
+_TOOL_CHOICES = frozenset({"none", "auto", "required"})
+
+
+def _fail(param: str, message: str) -> InvalidRequest:
+    return InvalidRequest(message, param=param, code="invalid_value")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_int(body: dict[str, Any], key: str, low: int, high: int | None = None) -> None:
+    value = body.get(key)
+    if value is None:
+        return
+    if not _is_int(value) or value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise _fail(key, f"'{key}' must be an integer {bound}")
+
+
+def _check_number(body: dict[str, Any], key: str, low: float, high: float) -> None:
+    value = body.get(key)
+    if value is not None and (not _is_number(value) or not low <= value <= high):
+        raise _fail(key, f"'{key}' must be a number between {low} and {high}")
+
+
+def _check_type(body: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise _fail(key, f"'{key}' must be {what}")
+
+
+def require_model(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if model is None:
+        raise InvalidRequest(
+            "you must provide a model parameter", param="model", code="missing_required_parameter"
+        )
+    if not isinstance(model, str) or not model:
+        raise _fail("model", "'model' must be a non-empty string")
+    return model
+
+
+def _check_message(index: int, message: Any) -> None:
+    where = f"messages[{index}]"
+    if not isinstance(message, dict):
+        raise _fail(where, f"'{where}' must be an object")
+    role = message.get("role")
+    if role not in _ROLES:
+        raise _fail(f"{where}.role", f"'{where}.role' must be one of {', '.join(sorted(_ROLES))}")
+    content = message.get("content")
+    if isinstance(content, list):
+        for j, part in enumerate(content):
+            if not isinstance(part, dict) or part.get("type") not in _PART_TYPES:
+                raise _fail(
+                    f"{where}.content[{j}]",
+                    f"'{where}.content[{j}]' must be a content part with a known type",
+                )
+    elif content is not None and not isinstance(content, str):
+        raise _fail(f"{where}.content", f"'{where}.content' must be a string or a list of content parts")
+    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+        raise _fail(f"{where}.tool_call_id", f"'{where}.tool_call_id' is required for tool messages")
+    calls = message.get("tool_calls")
+    if calls is not None:
+        if not isinstance(calls, list):
+            raise _fail(f"{where}.tool_calls", f"'{where}.tool_calls' must be a list")
+        for j, call in enumerate(calls):
+            fn = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+                raise _fail(f"{where}.tool_calls[{j}]", f"'{where}.tool_calls[{j}]' must have function.name")
+
+
+def _check_tools(body: dict[str, Any]) -> None:
+    tools = body.get("tools")
+    if tools is None:
+        return
+    if not isinstance(tools, list):
+        raise _fail("tools", "'tools' must be a list")
+    for i, tool in enumerate(tools):
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
+            raise _fail(
+                f"tools[{i}]", f"'tools[{i}]' must be {{'type': 'function', 'function': {{'name': ...}}}}"
+            )
+        params = fn.get("parameters")
+        if params is not None and not isinstance(params, dict):
+            raise _fail(f"tools[{i}].function.parameters", "function parameters must be a JSON Schema object")
+    choice = body.get("tool_choice")
+    if choice is not None and choice not in _TOOL_CHOICES:
+        fn = choice.get("function") if isinstance(choice, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise _fail("tool_choice", "'tool_choice' must be none, auto, required or a named function")
+
+
+def check_chat(body: dict[str, Any]) -> str:
+    """Validate a Chat Completions body; return its model. Raises ``InvalidRequest``."""
+    model = require_model(body)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise _fail("messages", "'messages' must be a non-empty list")
+    for i, message in enumerate(messages):
+        _check_message(i, message)
+    _check_type(body, "stream", bool, "a boolean")
+    stream_options = body.get("stream_options")
+    if stream_options is not None:
+        if not isinstance(stream_options, dict):
+            raise _fail("stream_options", "'stream_options' must be an object")
+        if not body.get("stream"):
+            raise _fail("stream_options", "'stream_options' is only allowed when 'stream' is true")
+    _check_int(body, "n", 1, 128)
+    _check_int(body, "max_tokens", 1)
+    _check_int(body, "max_completion_tokens", 1)
+    _check_int(body, "seed", -(2**63), 2**63 - 1)
+    _check_int(body, "top_logprobs", 0, 20)
+    _check_number(body, "temperature", 0, 2)
+    _check_number(body, "top_p", 0, 1)
+    _check_number(body, "presence_penalty", -2, 2)
+    _check_number(body, "frequency_penalty", -2, 2)
+    _check_type(body, "logprobs", bool, "a boolean")
+    _check_type(body, "parallel_tool_calls", bool, "a boolean")
+    _check_type(body, "user", str, "a string")
+    stop = body.get("stop")
+    bad_list = not isinstance(stop, list) or len(stop) > 4 or not all(isinstance(s, str) for s in stop)
+    if stop is not None and not isinstance(stop, str) and bad_list:
+        raise _fail("stop", "'stop' must be a string or a list of up to 4 strings")
+    fmt = body.get("response_format")
+    if fmt is not None:
+        kind = fmt.get("type") if isinstance(fmt, dict) else None
+        if kind not in ("text", "json_object", "json_schema"):
+            raise _fail("response_format", "'response_format.type' must be text, json_object or json_schema")
+        if kind == "json_schema" and not isinstance(fmt.get("json_schema"), dict):
+            raise _fail("response_format.json_schema", "'response_format.json_schema' is required")
+    _check_tools(body)
+    return model
+
+
+def check_embeddings(body: dict[str, Any]) -> str:
+    """Validate an Embeddings body; return its model. Raises ``InvalidRequest``."""
+    model = require_model(body)
+    data = body.get("input")
+    ok = isinstance(data, str) and data != ""
+    if isinstance(data, list) and data:
+        first = data[0]
+        if isinstance(first, str):
+            ok = all(isinstance(x, str) for x in data)
+        elif _is_int(first):
+            ok = all(_is_int(x) for x in data)
+        elif isinstance(first, list):
+            ok = all(isinstance(x, list) and x and all(_is_int(t) for t in x) for x in data)
+    if not ok:
+        raise _fail("input", "'input' must be a non-empty string, list of strings or token arrays")
+    _check_int(body, "dimensions", 1, 65536)
+    fmt = body.get("encoding_format")
+    if fmt is not None and fmt not in ("float", "base64"):
+        raise _fail("encoding_format", "'encoding_format' must be float or base64")
+    return model

@@ -1,0 +1,1 @@
+"""The ASGI edge: a small raw-ASGI app, thin endpoints, SSE and error responses."""

@@ -1,0 +1,127 @@
+"""The ASGI application: routing, the error boundary, lifespan and per-request metrics.
+
+A raw ASGI app rather than a framework because the edge is on every request's path: a dict
+lookup routes, one function handles, and nothing else runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tollhouse.config.runtime import Runtime
+from tollhouse.errors import InvalidRequest, NotFound, TollhouseError
+from tollhouse.http.body import ClientGone
+from tollhouse.http.endpoints import llm, ops
+from tollhouse.http.responses import send_error
+from tollhouse.pipeline.context import RequestContext
+from tollhouse.pipeline.phases import CallKind
+
+log = logging.getLogger("tollhouse.http")
+
+Endpoint = Callable[[Runtime, RequestContext, Any], Awaitable[None]]
+
+# (method, path) → (surface, endpoint). Surfaces name the chain and the metrics label.
+_ROUTES: dict[tuple[str, str], tuple[str, Endpoint]] = {
+    ("POST", "/v1/chat/completions"): ("chat", llm.handle),
+    ("POST", "/chat/completions"): ("chat", llm.handle),
+    ("POST", "/v1/embeddings"): ("embeddings", llm.handle),
+    ("POST", "/embeddings"): ("embeddings", llm.handle),
+    ("GET", "/v1/models"): ("models", ops.models),
+    ("GET", "/models"): ("models", ops.models),
+    ("GET", "/healthz"): ("ops", ops.healthz),
+    ("GET", "/readyz"): ("ops", ops.readyz),
+    ("GET", "/metrics"): ("ops", ops.metrics),
+}
+_PATHS = {path for _, path in _ROUTES}
+
+
+def _request_id(headers: dict[str, str]) -> str:
+    given = headers.get("x-request-id")
+    if given and len(given) <= 128 and given.isascii() and given.replace("-", "").replace("_", "").isalnum():
+        return given
+    return "req_" + os.urandom(12).hex()
+
+
+class GatewayApp:
+    """The gateway as an ASGI callable, bound to one compiled ``Runtime``."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.runtime.pool.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = time.perf_counter()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        method, path = scope["method"], scope["path"]
+        surface, endpoint = _ROUTES.get((method, path), ("unknown", None))
+        ctx = RequestContext(_request_id(headers), surface, CallKind.LLM, headers, receive, started)
+        runtime = self.runtime
+        try:
+            if endpoint is None:
+                raise _no_route(method, path)
+            await endpoint(runtime, ctx, send)
+        except TollhouseError as error:
+            ctx.error_code = error.code or error.type
+            if ctx.status == 0:
+                await send_error(send, ctx, error, runtime.redactor)
+        except ClientGone:
+            ctx.status, ctx.error_code = 499, "client_closed"
+        except Exception:
+            log.exception("unhandled error in %s %s (request %s)", method, path, ctx.request_id)
+            ctx.error_code = "internal_error"
+            if ctx.status == 0:
+                await send_error(
+                    send, ctx, TollhouseError("internal error; see the gateway log"), runtime.redactor
+                )
+        finally:
+            if surface != "ops":
+                self._record(ctx)
+
+    def _record(self, ctx: RequestContext) -> None:
+        end = time.perf_counter()
+        usage = ctx.usage
+        model = ctx.model if ctx.model in self.runtime.routes else "-"  # bounded label values
+        ttft = ctx.first_byte_at - ctx.started if ctx.stream and ctx.first_byte_at else None
+        self.runtime.metrics.record(
+            ctx.surface,
+            model,
+            ctx.provider or "-",
+            ctx.status,
+            end - ctx.started,
+            ttft,
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else 0,
+            ctx.error_code if ctx.status >= 400 or ctx.error_code else None,
+        )
+        if ctx.status >= 500 or ctx.status == 0:
+            log.warning(
+                "request %s %s ended with %s (%s)", ctx.request_id, ctx.surface, ctx.status, ctx.error_code
+            )
+
+
+def _no_route(method: str, path: str) -> TollhouseError:
+    if path in _PATHS:
+        return InvalidRequest(
+            f"Method {method} is not allowed for {path}", code="method_not_allowed", status=405
+        )
+    return NotFound(f"Unknown request URL: {method} {path}", code="unknown_url")

@@ -1,0 +1,1 @@
+"""Thin endpoints: decode, run the checkpoint, call the provider, encode."""

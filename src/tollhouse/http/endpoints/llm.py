@@ -1,0 +1,72 @@
+"""The LLM endpoints: chat completions (JSON and SSE) and embeddings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from tollhouse.config.runtime import Runtime
+from tollhouse.dialects.openai.encode import encode_chat, encode_embeddings
+from tollhouse.errors import UnknownModel
+from tollhouse.http.disconnect import DisconnectWatch
+from tollhouse.http.endpoints.stream import send_stream
+from tollhouse.http.responses import Send, send_bytes, send_error
+from tollhouse.model.chat import ChatResponse
+from tollhouse.model.embeddings import EmbeddingResponse
+from tollhouse.pipeline.context import RequestContext
+from tollhouse.pipeline.outcome import Deny
+from tollhouse.providers.protocol import WireBody
+
+
+async def handle(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
+    """Run one LLM call through the checkpoint and the provider; errors raise to the app."""
+    chain = runtime.chains[ctx.surface]
+    outcome, reached = await chain.enter(ctx)
+    watch = DisconnectWatch()
+    try:
+        if isinstance(outcome, Deny):
+            await send_error(send, ctx, outcome.error, runtime.redactor)
+            return
+        if outcome is not None:
+            await send_bytes(send, ctx, outcome.status, outcome.body)
+            return
+        route = runtime.routes.get(ctx.model)
+        if route is None:
+            raise UnknownModel(
+                f"The model `{ctx.model}` does not exist or you do not have access to it.", param="model"
+            )
+        ctx.provider = route.provider.name
+        watch.start(ctx.receive)
+        try:
+            await _call(runtime, ctx, send, route.provider, route.upstream_model)
+        except asyncio.CancelledError:
+            if watch.client_gone:  # the client left: not an error of ours, nothing to send
+                ctx.status = ctx.status or 499
+                ctx.error_code = "client_closed"
+                return
+            raise
+    finally:
+        watch.stop()
+        await chain.exit(ctx, reached)
+
+
+async def _call(runtime: Runtime, ctx: RequestContext, send: Send, provider: Any, model: str) -> None:
+    if ctx.surface == "embeddings":
+        result = await provider.embed(ctx, model)
+        if isinstance(result, EmbeddingResponse):
+            fmt = ctx.payload.get("encoding_format") or "float"
+            result = WireBody(orjson.dumps(encode_embeddings(result, fmt)))
+        await send_bytes(send, ctx, 200, result.body)
+    elif ctx.stream:
+        items = provider.chat_stream(ctx, model)
+        try:
+            await send_stream(send, ctx, items, runtime.redactor)
+        finally:
+            await items.aclose()  # releases the upstream connection whatever happened
+    else:
+        result = await provider.chat(ctx, model)
+        if isinstance(result, ChatResponse):
+            result = WireBody(orjson.dumps(encode_chat(result)))
+        await send_bytes(send, ctx, 200, result.body)

@@ -1,0 +1,51 @@
+"""Operational endpoints: liveness, readiness, metrics, and the model list."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+
+from tollhouse.config.runtime import Runtime
+from tollhouse.http.responses import Send, send_bytes, send_error
+from tollhouse.pipeline.context import RequestContext
+from tollhouse.pipeline.outcome import Deny
+
+_OK = orjson.dumps({"status": "ok"})
+
+
+async def healthz(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
+    """Liveness: the process serves requests."""
+    await send_bytes(send, ctx, 200, _OK)
+
+
+async def readyz(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
+    """Readiness: config loaded; optionally every upstream accepts a connection."""
+    body: dict[str, object] = {"status": "ready", "models": len(runtime.routes)}
+    status = 200
+    if runtime.config.server.check_upstreams_on_ready:
+        names = list(runtime.providers)
+        results = await asyncio.gather(*(runtime.providers[n].check() for n in names))
+        body["providers"] = dict(zip(names, results, strict=True))
+        if not all(results):
+            status, body["status"] = 503, "unready"
+    await send_bytes(send, ctx, status, orjson.dumps(body))
+
+
+async def metrics(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
+    """Prometheus exposition of every worker's metrics."""
+    body = await asyncio.to_thread(runtime.metrics.render)  # reading the mmap files is disk I/O
+    await send_bytes(send, ctx, 200, body, content_type=runtime.metrics.content_type.encode())
+
+
+async def models(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
+    """``GET /v1/models``: the configured aliases (authenticated like every /v1 call)."""
+    chain = runtime.chains["models"]
+    outcome, reached = await chain.enter(ctx)
+    try:
+        if isinstance(outcome, Deny):
+            await send_error(send, ctx, outcome.error, runtime.redactor)
+        else:
+            await send_bytes(send, ctx, 200, runtime.models_body)
+    finally:
+        await chain.exit(ctx, reached)

@@ -1,0 +1,41 @@
+"""Sending whole responses and error envelopes over ASGI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tollhouse.dialects.openai.errors import error_body
+from tollhouse.errors import TollhouseError
+from tollhouse.observability.redact import Redactor
+from tollhouse.pipeline.context import RequestContext
+
+Send = Any  # the ASGI send callable
+
+JSON = b"application/json"
+
+
+async def send_bytes(
+    send: Send,
+    ctx: RequestContext,
+    status: int,
+    body: bytes,
+    content_type: bytes = JSON,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", ctx.request_id.encode()),
+    ]
+    if extra:
+        headers.extend(extra)
+    ctx.status = status
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_error(send: Send, ctx: RequestContext, error: TollhouseError, redactor: Redactor) -> None:
+    """The error in OpenAI's envelope, its message scrubbed of anything secret-shaped."""
+    error.message = redactor.scrub(error.message)
+    extra = [(k.encode(), v.encode()) for k, v in error.headers.items()]
+    await send_bytes(send, ctx, error.status, error_body(error), extra=extra)

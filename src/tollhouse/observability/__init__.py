@@ -1,0 +1,1 @@
+"""Metrics and logs: cheap on the hot path, never carrying a secret."""

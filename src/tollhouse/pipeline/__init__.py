@@ -1,0 +1,1 @@
+"""The checkpoint: an ordered chain of small policies every call passes, in and out."""

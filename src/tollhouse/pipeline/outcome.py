@@ -1,0 +1,29 @@
+"""How a policy ends a call early: it returns an outcome, it never raises one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tollhouse.errors import TollhouseError
+
+
+@dataclass(frozen=True, slots=True)
+class Deny:
+    """Stop the call with ``error``; ``reason`` is a machine-readable code for logs and audit."""
+
+    error: TollhouseError
+    reason: str
+    policy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Answer the call without an upstream (e.g. a cache hit): ``body`` in the caller's dialect."""
+
+    body: bytes
+    reason: str
+    policy: str = ""
+    status: int = 200
+
+
+Outcome = Deny | Reply

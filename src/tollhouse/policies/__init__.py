@@ -1,0 +1,1 @@
+"""Checkpoint policies, one per file: a typed config plus a class with the hooks it needs."""

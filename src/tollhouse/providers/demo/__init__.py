@@ -1,0 +1,1 @@
+"""The built-in demo provider: answers deterministically with no network and no key."""

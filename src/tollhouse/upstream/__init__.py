@@ -1,0 +1,1 @@
+"""The only network I/O to providers: pooled aiohttp sessions and one attempt."""
