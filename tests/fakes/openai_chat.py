@@ -90,7 +90,7 @@ def _text_reply(body: dict[str, Any], messages: list[dict[str, Any]]) -> str:
             results.insert(0, message_text(m))
         reply = "fake reply to tool result: " + "; ".join(results)
     else:
-        last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        last_user: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         reply = "fake reply to: " + message_text(last_user)
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
@@ -123,8 +123,10 @@ def validate_chat(body: Any) -> None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise ApiError(400, "[] is too short - 'messages'", param="messages")
-    n = body.get("n", 1)
-    if not isinstance(n, int) or not 1 <= n <= 128:
+    if not all(isinstance(m, dict) for m in messages):
+        raise ApiError(400, "Invalid type for 'messages': expected an array of objects.", param="messages")
+    n = body.get("n")
+    if n is not None and (not isinstance(n, int) or not 1 <= n <= 128):
         raise ApiError(400, f"{n!r} is not valid under any of the given schemas - 'n'", param="n")
     if body.get("stream_options") is not None and body.get("stream") is not True:
         msg = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
@@ -136,7 +138,7 @@ def plan_chat(body: dict[str, Any], seq: int) -> ChatPlan:
     messages: list[dict[str, Any]] = body["messages"]
     tools = _pick_tools(body, str(messages[-1].get("role")))
     choices: list[Choice] = []
-    for i in range(body.get("n", 1)):
+    for i in range(body.get("n") or 1):
         if tools:
             calls = []
             for k, t in enumerate(tools):

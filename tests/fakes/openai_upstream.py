@@ -251,13 +251,14 @@ class FakeOpenAI:
                 raise ApiError(400, "We could not parse the JSON body of your request.")
             return await handler(request)
         except ApiError as err:
-            return self._json(request, err.body(), err.status, err.headers)
+            return self._json(err.body(), err.status, err.headers)
         except asyncio.CancelledError:
             if not self._stopping and not call.dropped:
                 self._mark_cancelled(rec)
             raise
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            if task is not None:
+                self._tasks.discard(task)
             with self._lock:
                 self.in_flight -= 1
 
@@ -280,13 +281,7 @@ class FakeOpenAI:
     def _headers(self) -> dict[str, str]:
         return {"x-request-id": f"req_fake_{_CALL.get().seq}", "openai-processing-ms": "1"}
 
-    def _json(
-        self,
-        request: web.Request,
-        payload: Any,
-        status: int = 200,
-        extra: dict[str, str] | None = None,
-    ) -> web.Response:
+    def _json(self, payload: Any, status: int = 200, extra: dict[str, str] | None = None) -> web.Response:
         return web.Response(
             status=status,
             body=orjson.dumps(payload),
@@ -335,7 +330,7 @@ class FakeOpenAI:
             return await self._stream(request, chunks, hang)
         if hang:
             await asyncio.sleep(self.hang_s)
-        return self._json(request, completion_json(plan))
+        return self._json(completion_json(plan))
 
     async def _stream(
         self, request: web.Request, chunks: list[dict[str, Any]], hang: bool
@@ -369,10 +364,10 @@ class FakeOpenAI:
             return special
         if model == "hang-stream":
             await asyncio.sleep(self.hang_s)
-        return self._json(request, embeddings_json(body))
+        return self._json(embeddings_json(body))
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
-        return self._json(request, models_json())
+        return self._json(models_json())
 
     async def _model(self, request: web.Request) -> web.StreamResponse:
         model_id = request.match_info["model"]
@@ -380,7 +375,7 @@ class FakeOpenAI:
         if model_id not in owners:
             msg = f"The model '{model_id}' does not exist"
             raise ApiError(404, msg, param="model", code="model_not_found")
-        return self._json(request, model_json(model_id, owners[model_id]))
+        return self._json(model_json(model_id, owners[model_id]))
 
     async def _unknown(self, request: web.Request) -> web.StreamResponse:
         raise ApiError(404, f"Invalid URL ({request.method} {request.path})")

@@ -14,34 +14,25 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
+from openai.types.chat import ChatCompletion, ChatCompletionMessageFunctionToolCall
 from pydantic import BaseModel
 
 from .openai_upstream import FakeOpenAI
 
 USER: Any = [{"role": "user", "content": "hello there friend"}]
-WEATHER: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "city": {"type": "string"},
-                "days": {"type": "integer"},
-                "unit": {"type": "string", "enum": ["c", "f"]},
-                "note": {"type": "string"},
-            },
-            "required": ["city", "days", "unit"],
-        },
-    },
-}
-TIME: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "parameters": {"type": "object", "properties": {"tz": {"type": "string"}}},
-    },
-}
+
+
+def tool(name: str, properties: dict[str, Any], required: list[str] | None = None) -> Any:
+    params: dict[str, Any] = {"type": "object", "properties": properties}
+    if required is not None:
+        params["required"] = required
+    return {"type": "function", "function": {"name": name, "parameters": params}}
+
+
+STR, INT = {"type": "string"}, {"type": "integer"}
+UNIT = {"type": "string", "enum": ["c", "f"]}
+WEATHER = tool("get_weather", {"city": STR, "days": INT, "unit": UNIT, "note": STR}, ["city", "days", "unit"])
+TIME = tool("get_time", {"tz": STR})  # no "required": every property is filled
 
 
 @pytest.fixture
@@ -69,23 +60,24 @@ def raw_post(fake: FakeOpenAI, path: str, body: bytes) -> tuple[int, dict[str, s
             return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
 
 
+def call_names(r: ChatCompletion) -> list[str]:
+    calls = r.choices[0].message.tool_calls or []
+    return [tc.function.name for tc in calls if isinstance(tc, ChatCompletionMessageFunctionToolCall)]
+
+
 # --------------------------------------------------------------------------- chat
 
 
 def test_non_stream_completion(fake: FakeOpenAI, client: openai.OpenAI) -> None:
     r = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
-    assert r.id == "chatcmpl-fake-1"
-    assert r.object == "chat.completion"
-    assert r.model == "gpt-4o-mini"
+    assert (r.id, r.object, r.model) == ("chatcmpl-fake-1", "chat.completion", "gpt-4o-mini")
     assert r.system_fingerprint
-    assert len(r.choices) == 1
-    choice = r.choices[0]
+    [choice] = r.choices
     assert choice.message.role == "assistant"
     assert choice.message.content == "fake reply to: hello there friend"
     assert choice.finish_reason == "stop"
     assert r.usage is not None
-    assert (r.usage.prompt_tokens, r.usage.completion_tokens) == (3, 6)
-    assert r.usage.total_tokens == 9
+    assert (r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.total_tokens) == (3, 6, 9)
     assert r.usage.prompt_tokens_details is not None
     assert r.usage.prompt_tokens_details.cached_tokens == 0
     assert r.usage.completion_tokens_details is not None
@@ -98,7 +90,7 @@ def test_non_stream_completion(fake: FakeOpenAI, client: openai.OpenAI) -> None:
 
 
 def test_content_parts_n_stop_and_max_tokens(client: openai.OpenAI) -> None:
-    parts = [{"role": "user", "content": [{"type": "text", "text": "one two three four"}]}]
+    parts: Any = [{"role": "user", "content": [{"type": "text", "text": "one two three four"}]}]
     r = client.chat.completions.create(model="m", messages=parts, n=3)
     assert [c.index for c in r.choices] == [0, 1, 2]
     assert {c.message.content for c in r.choices} == {"fake reply to: one two three four"}
@@ -182,12 +174,7 @@ def test_stream_wire_format(fake: FakeOpenAI) -> None:
 
 
 def test_stream_parallel_tool_calls(client: openai.OpenAI) -> None:
-    stream = client.chat.completions.create(
-        model="m",
-        messages=USER,
-        tools=[WEATHER, TIME],
-        stream=True,
-    )
+    stream = client.chat.completions.create(model="m", messages=USER, tools=[WEATHER, TIME], stream=True)
     calls: dict[int, dict[str, Any]] = {}
     fragments = 0
     finish = None
@@ -218,14 +205,14 @@ def test_tool_choice_semantics(client: openai.OpenAI) -> None:
     msg = r.choices[0].message
     assert r.choices[0].finish_reason == "tool_calls"
     assert msg.content is None
-    assert [tc.function.name for tc in msg.tool_calls or []] == ["get_weather", "get_time"]
+    assert call_names(r) == ["get_weather", "get_time"]
 
     r = client.chat.completions.create(model="m", messages=USER, tools=tools, parallel_tool_calls=False)
     assert len(r.choices[0].message.tool_calls or []) == 1
 
-    forced = {"type": "function", "function": {"name": "get_time"}}
+    forced: Any = {"type": "function", "function": {"name": "get_time"}}
     r = client.chat.completions.create(model="m", messages=USER, tools=tools, tool_choice=forced)
-    assert [tc.function.name for tc in r.choices[0].message.tool_calls or []] == ["get_time"]
+    assert call_names(r) == ["get_time"]
 
     r = client.chat.completions.create(model="m", messages=USER, tools=tools, tool_choice="none")
     assert r.choices[0].message.tool_calls is None
@@ -248,12 +235,7 @@ def test_tool_result_turn(client: openai.OpenAI) -> None:
     assert r.choices[0].finish_reason == "stop"
     assert r.choices[0].message.content == "fake reply to tool result: sunny, 21C"
     # "required" forces a call even after a tool turn.
-    r = client.chat.completions.create(
-        model="m",
-        messages=history,
-        tools=[WEATHER],
-        tool_choice="required",
-    )
+    r = client.chat.completions.create(model="m", messages=history, tools=[WEATHER], tool_choice="required")
     assert r.choices[0].finish_reason == "tool_calls"
 
 

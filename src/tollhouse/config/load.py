@@ -44,11 +44,8 @@ def _positions(node: yaml.Node | None, path: tuple[Any, ...], out: dict[tuple[An
     out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
-            # Point errors about a key at the key itself, its children at their values.
-            out[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _positions(value_node, (*path, key), out)
-            out[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            # An error about a value points at the value; a missing key falls back to its parent.
+            _positions(value_node, (*path, key_node.value), out)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _positions(item, (*path, index), out)

@@ -1,0 +1,28 @@
+"""Shared fixtures: a fake OpenAI upstream and the real gateway in front of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.support.gateway import UPSTREAM_KEY, RunningGateway, upstream_config
+
+
+@pytest.fixture(scope="session")
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(require_key=UPSTREAM_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture()
+def upstream(fake_openai: FakeOpenAI) -> FakeOpenAI:
+    fake_openai.reset()
+    return fake_openai
+
+
+@pytest.fixture(scope="session")
+def gateway(fake_openai: FakeOpenAI) -> Iterator[RunningGateway]:
+    with RunningGateway(upstream_config(fake_openai.base_url)) as gw:
+        yield gw
