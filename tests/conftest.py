@@ -16,7 +16,7 @@ def fake_openai() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-@pytest.fixture()
+@pytest.fixture
 def upstream(fake_openai: FakeOpenAI) -> FakeOpenAI:
     fake_openai.reset()
     return fake_openai

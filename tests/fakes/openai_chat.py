@@ -59,7 +59,12 @@ class ChatPlan:
 
 def _function_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
     tools = body.get("tools") or []
-    return [t["function"] for t in tools if isinstance(t, dict) and t.get("type") == "function"]
+    tools = tools if isinstance(tools, list) else []
+    return [
+        t["function"]
+        for t in tools
+        if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("function"), dict)
+    ]
 
 
 def _pick_tools(body: dict[str, Any], last_role: str) -> list[dict[str, Any]]:
@@ -104,11 +109,13 @@ def _text_reply(body: dict[str, Any], messages: list[dict[str, Any]]) -> str:
 def _truncate(text: str, body: dict[str, Any]) -> tuple[str, str]:
     """Apply ``stop`` then ``max_(completion_)tokens``; returns (text, finish_reason)."""
     stop = body.get("stop")
-    stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if isinstance(s, str)]
-    cut = min((i for s in stops if s and (i := text.find(s)) >= 0), default=-1)
+    stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    cut = min((i for s in stops if isinstance(s, str) and s and (i := text.find(s)) >= 0), default=-1)
     if cut >= 0:
         text = text[:cut]
-    limit = body.get("max_completion_tokens", body.get("max_tokens"))
+    limit = body.get("max_completion_tokens")
+    if limit is None:  # the newer name wins; the legacy one is the fallback
+        limit = body.get("max_tokens")
     tokens = split_tokens(text)
     if isinstance(limit, int) and len(tokens) > limit:
         return "".join(tokens[:limit]), "length"

@@ -68,7 +68,7 @@ def test_config_check_yaml_syntax(tmp_path: Path) -> None:
     assert result.returncode == 1 and "YAML syntax" in result.stderr
 
 
-@pytest.fixture()
+@pytest.fixture
 def served(tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[tuple[str, Path]]:
     """`tollhouse serve --workers 2` as a real process; yields its URL and its log file."""
     config = upstream_config(fake_openai.base_url, check_upstreams_on_ready=True)

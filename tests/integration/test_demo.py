@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from tollhouse.http.factory import demo_config
 from tests.support.gateway import RunningGateway
+from tollhouse.http.factory import demo_config
 
 
 @pytest.fixture(scope="module")

@@ -111,7 +111,7 @@ def test_bad_or_missing_key_is_401(gateway: RunningGateway, key: str | None) -> 
 
 
 def test_x_api_key_header_is_accepted(gateway: RunningGateway) -> None:
-    status, _, body = raw(
+    status, _, _body = raw(
         gateway, "GET", "/v1/models", headers={"authorization": "", "x-api-key": CLIENT_KEY}
     )
     # An empty Authorization header is not a key; x-api-key is only read when it is absent.

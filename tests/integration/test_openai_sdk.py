@@ -34,12 +34,12 @@ TOOLS = [
 ]
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(gateway: RunningGateway) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, max_retries=0)
 
 
-@pytest.fixture()
+@pytest.fixture
 def aclient(gateway: RunningGateway) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, max_retries=0)
 
