@@ -49,11 +49,9 @@ def client(fake: FakeOpenAI) -> Iterator[openai.OpenAI]:
 
 def raw_post(fake: FakeOpenAI, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
     """Plain-HTTP POST, to look at the wire format without the SDK's parsing."""
-    req = urllib.request.Request(  # noqa: S310 - local http URL
-        fake.origin + path, data=body, headers={"Content-Type": "application/json"}
-    )
+    req = urllib.request.Request(fake.origin + path, data=body, headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
     except urllib.error.HTTPError as err:
         with err:
