@@ -18,6 +18,8 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def upstream(fake_openai: FakeOpenAI) -> FakeOpenAI:
+    # Let a previous test's cancelled handlers finish, so their counts do not leak into this one.
+    fake_openai.wait_until(lambda: fake_openai.in_flight == 0, timeout_s=5)
     fake_openai.reset()
     return fake_openai
 
