@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Check a config file or print its schema.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 err = Console(stderr=True)
 out = Console()
 
@@ -106,6 +108,35 @@ def config_check(path: Annotated[Path, typer.Argument(help="The YAML config file
 def config_schema() -> None:
     """Print the JSON Schema of the config file."""
     typer.echo(json.dumps(GatewayConfig.model_json_schema(), indent=2))
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config; default: the built-in demo.")] = None,
+) -> None:
+    """Apply pending migrations to the configured database."""
+    import asyncio
+
+    from tollhouse.http.factory import load
+    from tollhouse.storage.engine import create_engine
+    from tollhouse.storage.migrate import upgrade
+
+    try:
+        cfg, _source = load(config)
+        url = cfg.database.url.resolve().reveal()
+    except (ConfigError, ValueError) as exc:
+        err.print(f"[bold red]error[/] {exc}")
+        raise typer.Exit(1) from None
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    out.print(f"[green]ok[/] database at {cfg.database.url.source} is up to date")
 
 
 if __name__ == "__main__":  # pragma: no cover

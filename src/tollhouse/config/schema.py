@@ -107,6 +107,22 @@ class ModelRoute(_Strict):
         return value
 
 
+class DatabaseConfig(_Strict):
+    """Where durable state lives: SQLite by default, PostgreSQL to share it between replicas."""
+
+    url: Annotated[
+        SecretRef,
+        Field(description="sqlite:///PATH or postgresql://USER@HOST/DB (env:NAME when it holds a password)."),
+    ] = SecretRef("sqlite:///tollhouse.db")
+    migrate_on_start: Annotated[bool, Field(description="Apply pending migrations when serving starts.")] = True
+
+
+class RedisConfig(_Strict):
+    """Shared counters and change notifications across replicas; unset means in-process."""
+
+    url: Annotated[SecretRef | None, Field(description="redis://HOST:PORT/DB (env:NAME with a password).")] = None
+
+
 class MetricsConfig(_Strict):
     enabled: bool = True
 
@@ -123,6 +139,8 @@ class GatewayConfig(_Strict):
     auth: AuthConfig
     providers: dict[str, ProviderConfig] = {}
     models: list[ModelRoute]
+    database: DatabaseConfig = DatabaseConfig()
+    redis: RedisConfig = RedisConfig()
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
 
