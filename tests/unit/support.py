@@ -40,7 +40,8 @@ def body_messages(body: bytes, chunk: int | None = None) -> list[Message]:
         return [{"type": "http.request", "body": body, "more_body": False}]
     parts = [body[i : i + chunk] for i in range(0, len(body), chunk)]
     return [
-        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1} for i, part in enumerate(parts)
+        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
+        for i, part in enumerate(parts)
     ]
 
 

@@ -112,7 +112,9 @@ def config_schema() -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config; default: the built-in demo.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML config; default: the built-in demo.")
+    ] = None,
 ) -> None:
     """Apply pending migrations to the configured database."""
     import asyncio

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from tollhouse.config.schema import GatewayConfig
 from tollhouse.observability.metrics import Metrics
 from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.chain import Chain
+from tollhouse.pipeline.context import RequestContext
 from tollhouse.providers.protocol import Provider
 from tollhouse.upstream.pool import UpstreamPool
+
+
+class Observer(Protocol):
+    """Sees every finished request (after the last byte): metrics, audit, usage ledgers.
+
+    ``observe`` runs on the event loop for every request, so it only enqueues; any I/O
+    happens in the observer's own background task, started and stopped with the app.
+    """
+
+    def observe(self, ctx: RequestContext) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +50,4 @@ class Runtime:
     redactor: Redactor
     pool: UpstreamPool
     models_body: bytes  # GET /v1/models, rendered once
+    observers: tuple[Observer, ...] = ()

@@ -114,13 +114,17 @@ class DatabaseConfig(_Strict):
         SecretRef,
         Field(description="sqlite:///PATH or postgresql://USER@HOST/DB (env:NAME when it holds a password)."),
     ] = SecretRef("sqlite:///tollhouse.db")
-    migrate_on_start: Annotated[bool, Field(description="Apply pending migrations when serving starts.")] = True
+    migrate_on_start: Annotated[bool, Field(description="Apply pending migrations when serving starts.")] = (
+        True
+    )
 
 
 class RedisConfig(_Strict):
     """Shared counters and change notifications across replicas; unset means in-process."""
 
-    url: Annotated[SecretRef | None, Field(description="redis://HOST:PORT/DB (env:NAME with a password).")] = None
+    url: Annotated[
+        SecretRef | None, Field(description="redis://HOST:PORT/DB (env:NAME with a password).")
+    ] = None
 
 
 class MetricsConfig(_Strict):

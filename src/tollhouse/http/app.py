@@ -19,6 +19,7 @@ from tollhouse.http.endpoints import llm, ops
 from tollhouse.http.responses import send_error
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.phases import CallKind
+from tollhouse.pipeline.trace import new_span_id, new_trace_id, parse_traceparent
 
 log = logging.getLogger("tollhouse.http")
 
@@ -63,8 +64,21 @@ class GatewayApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                try:
+                    for observer in self.runtime.observers:
+                        await observer.start()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                # Observers drain what they hold (e.g. audit records) before the pools close.
+                for observer in reversed(self.runtime.observers):
+                    try:
+                        await observer.stop()
+                    except Exception:
+                        log.exception("observer failed to stop cleanly")
                 await self.runtime.pool.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -75,6 +89,13 @@ class GatewayApp:
         method, path = scope["method"], scope["path"]
         surface, endpoint = _ROUTES.get((method, path), ("unknown", None))
         ctx = RequestContext(_request_id(headers), surface, CallKind.LLM, headers, receive, started)
+        trace = parse_traceparent(headers.get("traceparent"))
+        if trace is not None:
+            ctx.trace_id, ctx.parent_span_id = trace
+        else:
+            ctx.trace_id = new_trace_id()
+        ctx.span_id = new_span_id()
+        ctx.session_id = headers.get("x-tollhouse-session") or (trace[0] if trace else None)
         runtime = self.runtime
         try:
             if endpoint is None:
@@ -113,6 +134,11 @@ class GatewayApp:
             usage.completion_tokens if usage else 0,
             ctx.error_code if ctx.status >= 400 or ctx.error_code else None,
         )
+        for observer in self.runtime.observers:
+            try:
+                observer.observe(ctx)
+            except Exception:
+                log.exception("observer %s failed", type(observer).__name__)
         if ctx.status >= 500 or ctx.status == 0:
             log.warning(
                 "request %s %s ended with %s (%s)", ctx.request_id, ctx.surface, ctx.status, ctx.error_code

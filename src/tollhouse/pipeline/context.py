@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tollhouse.identity.principal import Principal
 from tollhouse.model.chat import ChatRequest, Usage
 from tollhouse.pipeline.phases import CallKind
 
@@ -34,13 +35,24 @@ class RequestContext:
     payload: dict[str, Any] = field(default_factory=dict)  # decoded body in the caller's dialect
     model: str = ""  # the alias the caller asked for
     stream: bool = False
-    principal: str | None = None
-    provider: str = ""
+    principal: Principal | None = None
+    provider: str = ""  # the provider name a route chose
+    upstream_model: str = ""  # the model name sent to it
     usage: Usage | None = None
+    cost: float | None = None  # in USD, when the price is known
     status: int = 0
     error_code: str | None = None
     first_byte_at: float | None = None
     decisions: list[Decision] = field(default_factory=list)
+    # W3C trace context: the caller's trace (or a new one) and this gateway span.
+    trace_id: str = ""
+    span_id: str = ""
+    parent_span_id: str | None = None
+    session_id: str | None = None  # an agent task: x-tollhouse-session, else the trace id
+    # The response as sent (non-streaming), and the stream's bytes when a policy asked for them.
+    response_body: bytes | None = None
+    capture_stream: bool = False
+    stream_capture: list[bytes] | None = None
     _chat: ChatRequest | None = None
 
     def chat_request(self) -> ChatRequest:

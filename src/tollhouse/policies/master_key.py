@@ -7,6 +7,7 @@ import hmac
 
 from tollhouse.config.secrets import Secret
 from tollhouse.errors import Unauthenticated
+from tollhouse.identity.principal import ANONYMOUS, Principal
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.outcome import Deny, Outcome
 from tollhouse.pipeline.phases import Phase
@@ -35,12 +36,15 @@ class MasterKeyAuth(Policy):
     def __init__(self, keys: list[Secret], allow_unauthenticated: bool = False) -> None:
         self._digests = tuple(hashlib.sha256(k.reveal().encode()).digest() for k in keys)
         self._open = allow_unauthenticated
+        self._principals = tuple(
+            Principal(kind="master", id=f"master-{i}", roles=("admin",)) for i in range(len(keys))
+        )
 
     async def enter(self, ctx: RequestContext) -> Outcome | None:
         key = presented_key(ctx.headers)
         if key is None:
             if self._open:
-                ctx.principal = "anonymous"
+                ctx.principal = ANONYMOUS
                 return None
             return Deny(
                 Unauthenticated("missing API key: send Authorization: Bearer <key>"), "no_key", self.name
@@ -52,5 +56,5 @@ class MasterKeyAuth(Policy):
                 matched = index
         if matched < 0:
             return Deny(Unauthenticated("invalid API key"), "bad_key", self.name)
-        ctx.principal = f"master:{matched}"
+        ctx.principal = self._principals[matched]
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,7 +42,7 @@ class Provider(Protocol):
 
     async def chat(self, ctx: RequestContext, model: str) -> ChatResult: ...
 
-    def chat_stream(self, ctx: RequestContext, model: str) -> AsyncIterator[StreamItem]: ...
+    def chat_stream(self, ctx: RequestContext, model: str) -> AsyncGenerator[StreamItem, None]: ...
 
     async def embed(self, ctx: RequestContext, model: str) -> EmbedResult: ...
 

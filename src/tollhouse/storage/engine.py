@@ -14,7 +14,11 @@ DEFAULT_URL = "sqlite+aiosqlite:///tollhouse.db"
 def normalize_url(url: str) -> str:
     """Plain `sqlite:///…` and `postgresql://…` URLs get the async drivers the gateway uses."""
     parsed = make_url(url)
-    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+    driver = {
+        "sqlite": "sqlite+aiosqlite",
+        "postgresql": "postgresql+asyncpg",
+        "postgres": "postgresql+asyncpg",
+    }
     name = driver.get(parsed.drivername, parsed.drivername)
     return parsed.set(drivername=name).render_as_string(hide_password=False)
 

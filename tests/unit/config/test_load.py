@@ -60,7 +60,10 @@ def test_good_config_parses_into_typed_values() -> None:
     assert local.base_url == "http://127.0.0.1:9000/v1"  # trailing slash removed
     assert local.headers == {"x-extra": "1"}
     assert (local.timeouts.connect_s, local.timeouts.first_byte_s, local.timeouts.total_s) == (1, 2, 3)
-    assert [(m.alias, m.target) for m in config.models] == [("fast", "local/llama-3"), ("gpt-4o", "openai/gpt-4o")]
+    assert [(m.alias, m.target) for m in config.models] == [
+        ("fast", "local/llama-3"),
+        ("gpt-4o", "openai/gpt-4o"),
+    ]
     assert config.logging.level == "debug"
     assert config.logging.format == "json"
 

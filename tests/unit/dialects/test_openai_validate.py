@@ -54,7 +54,9 @@ def _param(body: dict[str, Any], check: Any = check_chat) -> str | None:
                 {
                     "role": "assistant",
                     "content": None,
-                    "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                    "tool_calls": [
+                        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+                    ],
                 },
                 {"role": "tool", "tool_call_id": "c1", "content": "done"},
                 {"role": "function", "name": "f", "content": "legacy"},

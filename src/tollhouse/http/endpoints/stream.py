@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 
@@ -17,6 +17,8 @@ from tollhouse.providers.protocol import StreamItem, WireChunk
 
 _DONE = b"data: [DONE]\n\n"
 
+BeforeEnd = Callable[[], Awaitable[TollhouseError | None]]
+
 
 def _headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
     return [
@@ -27,32 +29,49 @@ def _headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
     ]
 
 
+def _split_done(data: bytes) -> tuple[bytes, bytes]:
+    """Separate a trailing ``[DONE]`` event, so policies can speak before the stream ends."""
+    at = data.rfind(b"data: [DONE]")
+    return (data[:at], data[at:]) if at >= 0 else (data, b"")
+
+
 async def send_stream(
-    send: Send, ctx: RequestContext, items: AsyncIterator[StreamItem], redactor: Redactor
+    send: Send,
+    ctx: RequestContext,
+    items: AsyncIterator[StreamItem],
+    redactor: Redactor,
+    before_end: BeforeEnd,
 ) -> None:
     """Relay ``items``. Errors before the first item raise (a normal HTTP error goes out);
-    errors after it end the stream with an OpenAI error event."""
-    first = await anext(items, None)  # fails over the plain-HTTP path while nothing is sent
+    errors after it end the stream with an OpenAI error event. ``before_end`` runs after the
+    last content and before the final event; an error it returns replaces that event."""
+    first = await anext(items, None)  # raises while nothing is sent: a plain HTTP error, fallback-able
     ctx.status = 200
     await send({"type": "http.response.start", "status": 200, "headers": _headers(ctx)})
     options = ctx.payload.get("stream_options")
     encoder = ChunkEncoder(include_usage=isinstance(options, dict) and options.get("include_usage") is True)
-    canonical = False
+    capture = ctx.stream_capture = [] if ctx.capture_stream else None
+    tail = _DONE
     item = first
     try:
         while item is not None:
             if isinstance(item, WireChunk):
-                data = item.data
+                data, done = _split_done(item.data)
+                if done:
+                    tail = done
             else:
-                canonical = True
                 chunk = encoder.encode(item)
                 data = b"data: " + orjson.dumps(chunk) + b"\n\n" if chunk is not None else b""
             if data:
                 if ctx.first_byte_at is None:
                     ctx.first_byte_at = time.perf_counter()
+                if capture is not None:
+                    capture.append(data)
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             item = await anext(items, None)
-        tail = _DONE if canonical else b""
+        refused = await before_end()
+        if refused is not None:
+            raise refused
     except TollhouseError as error:
         error.message = redactor.scrub(error.message)
         ctx.error_code = error.code or error.type

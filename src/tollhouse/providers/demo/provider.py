@@ -7,7 +7,7 @@ import hashlib
 import math
 import struct
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from tollhouse.config.schema import ProviderConfig
 from tollhouse.config.secrets import Secret
@@ -69,7 +69,7 @@ class DemoProvider:
             system_fingerprint="fp_tollhouse_demo",
         )
 
-    async def chat_stream(self, ctx: RequestContext, model: str) -> AsyncIterator[StreamItem]:
+    async def chat_stream(self, ctx: RequestContext, model: str) -> AsyncGenerator[StreamItem, None]:
         request = ctx.chat_request()
         yield StreamStart(id=self._completion_id(ctx), model=model, created=int(time.time()))
         calls = tool_calls(request)

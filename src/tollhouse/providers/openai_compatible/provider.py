@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import aiohttp
 import orjson
@@ -84,7 +84,7 @@ class OpenAICompatibleProvider:
         body = passthrough_body(ctx.payload, model, self._row)
         return WireBody(await self._call(self._embed_url, body, ctx))
 
-    async def chat_stream(self, ctx: RequestContext, model: str) -> AsyncIterator[StreamItem]:
+    async def chat_stream(self, ctx: RequestContext, model: str) -> AsyncGenerator[StreamItem, None]:
         self._require_openai_dialect(ctx)
         body = passthrough_body(ctx.payload, model, self._row)
         response = await attempt.post(

@@ -1,0 +1,1 @@
+"""Identity: who is calling — principals, keys, tokens and the delegation chain."""
