@@ -31,6 +31,7 @@ class RequestContext:
     headers: dict[str, str]  # lower-case names
     receive: Receive
     started: float  # perf_counter
+    dialect: str = "openai"  # the API format the caller speaks: "openai", "anthropic", …
     body: bytes = b""
     payload: dict[str, Any] = field(default_factory=dict)  # decoded body in the caller's dialect
     model: str = ""  # the alias the caller asked for

@@ -64,7 +64,7 @@ def test_very_short_known_values_are_ignored() -> None:
     assert Redactor(["abc"]).scrub("abcdef abc") == "abcdef abc"
 
 
-@pytest.fixture()
+@pytest.fixture
 def logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

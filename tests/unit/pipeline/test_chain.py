@@ -268,3 +268,60 @@ async def test_exits_of_entered_policies_run_when_a_later_enter_raises() -> None
         await chain.enter(make_ctx())
 
     assert log == ["enter:auth", "exit:auth"]
+
+
+class Responding(Policy):
+    """Records its on_response; optionally ends the call there."""
+
+    def __init__(self, name: str, phase: Phase, log: list[str], outcome: Outcome | None = None) -> None:
+        self.name = name  # type: ignore[misc]
+        self.phase = phase  # type: ignore[misc]
+        self._log = log
+        self._outcome = outcome
+
+    async def on_response(self, ctx: RequestContext) -> Outcome | None:
+        self._log.append(f"respond:{self.name}")
+        return self._outcome
+
+
+async def test_on_response_runs_in_reverse_for_entered_policies_only() -> None:
+    log: list[str] = []
+    chain = Chain(
+        [
+            Responding("a", Phase.AUTHENTICATE, log),
+            Responding("b", Phase.VALIDATE, log),
+            Responding("c", Phase.ADMIT, log),
+            Recording("plain", Phase.INSPECT_REQUEST, log),
+        ],
+        CallKind.LLM,
+    )
+    ctx = make_ctx()
+
+    assert chain.inspects_responses(4)
+    assert chain.inspects_responses(1)
+    assert not chain.inspects_responses(0)
+    assert await chain.respond(ctx, 2) is None
+    assert log == ["respond:b", "respond:a"]
+    assert ctx.decisions == []
+
+
+async def test_on_response_outcome_stops_the_rest_and_is_recorded() -> None:
+    log: list[str] = []
+    deny = Deny(Forbidden("leak"), "secret_in_answer")
+    chain = Chain(
+        [
+            Responding("outer", Phase.AUTHENTICATE, log),
+            Responding("inspector", Phase.INSPECT_REQUEST, log, outcome=deny),
+        ],
+        CallKind.LLM,
+    )
+    ctx = make_ctx()
+
+    assert await chain.respond(ctx, 2) is deny
+    assert log == ["respond:inspector"]
+    assert ctx.decisions == [Decision("inspector", "deny", "secret_in_answer")]
+
+
+def test_chain_without_response_hooks_says_so() -> None:
+    chain = Chain([Recording("a", Phase.AUTHENTICATE, [])], CallKind.LLM)
+    assert not chain.inspects_responses(1)

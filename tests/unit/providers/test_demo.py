@@ -49,7 +49,7 @@ CLOCK = {
 SEARCH = {"type": "function", "function": {"name": "search"}}
 
 
-@pytest.fixture()
+@pytest.fixture
 def demo() -> DemoProvider:
     return DemoProvider("demo", ProviderConfig(kind="demo"), None, UpstreamPool())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import orjson
@@ -66,7 +67,7 @@ def _relay(pieces: list[bytes], keep_usage: bool) -> tuple[SSERelay, list[bytes]
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
     bounds = [0, *sorted(cuts), len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _assert_whole_events(outputs: list[bytes], expected: bytes) -> None:
