@@ -39,7 +39,7 @@ async def read_body(receive: Any, headers: dict[str, str], limit: int, timeout: 
     """The whole body; 413 as soon as it is known to be too large, 408 if it comes too slowly."""
     declared = headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise InvalidRequest("invalid Content-Length header", code="invalid_header")
         if int(declared) > limit:
             raise PayloadTooLarge(f"request body exceeds {limit} bytes")

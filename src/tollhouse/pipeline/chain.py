@@ -39,7 +39,12 @@ class Chain:
     async def enter(self, ctx: RequestContext) -> tuple[Outcome | None, int]:
         """Run enters until one returns an outcome; return it and how many policies entered."""
         for index, policy in self._enters:
-            outcome = await policy.enter(ctx)
+            try:
+                outcome = await policy.enter(ctx)
+            except BaseException:
+                # Whatever the policies before this one hold must still be released.
+                await self.exit(ctx, index)
+                raise
             if outcome is not None:
                 kind = "deny" if isinstance(outcome, Deny) else "reply"
                 ctx.decisions.append(Decision(policy.name, kind, outcome.reason))

@@ -240,6 +240,14 @@ def test_missing_required_section_is_reported() -> None:
 
 
 def test_yaml_syntax_error_has_line_and_column() -> None:
+    issue = _only("auth:\n  allow_unauthenticated: true\n\tmodels: []\n")
+    assert issue.path == ""
+    assert issue.message.startswith("YAML syntax:")
+    assert "\\t" in issue.message
+    assert (issue.line, issue.column) == (3, 1)
+
+
+def test_unterminated_flow_collection_reports_where_the_file_ends() -> None:
     issue = _only(
         """\
         auth:
@@ -248,11 +256,8 @@ def test_yaml_syntax_error_has_line_and_column() -> None:
           {alias: a, target: demo/x
         """
     )
-    assert issue.path == ""
     assert issue.message.startswith("YAML syntax:")
-    assert issue.line is not None
-    assert issue.line >= 4
-    assert issue.column is not None
+    assert (issue.line, issue.column) == (5, 1)
 
 
 @pytest.mark.parametrize("text", ["", "- a\n- b\n", "just a string\n"])

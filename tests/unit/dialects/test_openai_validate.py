@@ -160,21 +160,11 @@ def test_error_message_quotes_the_param() -> None:
     assert info.value.code == "invalid_value"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _check_tools tests `choice not in _TOOL_CHOICES` (a frozenset) before checking for a "
-    "dict, so a named tool_choice raises TypeError: unhashable type: 'dict' (a 500 for a valid request)",
-)
 def test_named_tool_choice_is_valid() -> None:
     body = _chat(tools=[TOOL], tool_choice={"type": "function", "function": {"name": "get_weather"}})
     assert check_chat(body) == "gpt"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: frozenset membership tests on caller-supplied values raise TypeError for unhashable "
-    "JSON values (list/dict) instead of InvalidRequest",
-)
 @pytest.mark.parametrize(
     ("body", "param"),
     [

@@ -163,11 +163,6 @@ def test_crlf_line_endings_are_normalised() -> None:
     assert relay.usage is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: SSERelay.feed replaces CRLF per piece, so a CRLF split across two reads is never "
-    "normalised: the event is held back and later forwarded with a stray \\r",
-)
 def test_crlf_split_across_reads_is_normalised() -> None:
     event = b'data: {"a":1}\r\n\r\n'
     relay = SSERelay(keep_usage=True)

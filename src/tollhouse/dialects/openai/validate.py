@@ -65,12 +65,13 @@ def _check_message(index: int, message: Any) -> None:
     if not isinstance(message, dict):
         raise _fail(where, f"'{where}' must be an object")
     role = message.get("role")
-    if role not in _ROLES:
+    if not isinstance(role, str) or role not in _ROLES:
         raise _fail(f"{where}.role", f"'{where}.role' must be one of {', '.join(sorted(_ROLES))}")
     content = message.get("content")
     if isinstance(content, list):
         for j, part in enumerate(content):
-            if not isinstance(part, dict) or part.get("type") not in _PART_TYPES:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if not isinstance(kind, str) or kind not in _PART_TYPES:
                 raise _fail(
                     f"{where}.content[{j}]",
                     f"'{where}.content[{j}]' must be a content part with a known type",
@@ -105,7 +106,7 @@ def _check_tools(body: dict[str, Any]) -> None:
         if params is not None and not isinstance(params, dict):
             raise _fail(f"tools[{i}].function.parameters", "function parameters must be a JSON Schema object")
     choice = body.get("tool_choice")
-    if choice is not None and choice not in _TOOL_CHOICES:
+    if choice is not None and not (isinstance(choice, str) and choice in _TOOL_CHOICES):
         fn = choice.get("function") if isinstance(choice, dict) else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
             raise _fail("tool_choice", "'tool_choice' must be none, auto, required or a named function")

@@ -33,13 +33,14 @@ def sample_value(schema: Any, key: str = "value") -> Any:
     if kind == "object" or "properties" in schema:
         props = schema.get("properties") or {}
         required = schema.get("required") or list(props)
-        return {name: sample_value(props.get(name), name) for name in required if name in props}
+        # Required keys without a declared schema still get a value: the schema demands them.
+        return {name: sample_value(props.get(name), name) for name in required}
     if kind == "array":
         return [sample_value(schema.get("items"), key)]
-    if kind == "integer":
-        return int(schema.get("minimum", 1))
-    if kind == "number":
-        return float(schema.get("minimum", 1.5))
+    if kind in ("integer", "number"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        value = low if low is not None else (min(1, high) if high is not None else 1)
+        return int(value) if kind == "integer" else float(value)
     if kind == "boolean":
         return True
     if kind == "null":

@@ -39,7 +39,11 @@ def map_error(status: int, body: bytes, provider: str, retry_after: str | None) 
     if status in (401, 403):
         return UpstreamAuthFailed(f"provider {provider} rejected the gateway's credentials")
     if status == 429:
-        headers = {"retry-after": retry_after} if retry_after and retry_after.isdigit() else {}
+        headers = (
+            {"retry-after": retry_after}
+            if retry_after and retry_after.isascii() and retry_after.isdigit()
+            else {}
+        )
         return UpstreamRateLimited(
             f"provider {provider} is rate limiting: {message or 'too many requests'}", headers=headers
         )

@@ -28,9 +28,9 @@ class SSERelay:
 
     def feed(self, data: bytes) -> bytes:
         """Bytes to send to the caller now: zero or more complete events."""
-        if b"\r" in data:
-            data = data.replace(b"\r\n", b"\n")
         buffer = self._buffer + data if self._buffer else data
+        if b"\r" in buffer:  # on the joined buffer: a CRLF may be split across two reads
+            buffer = buffer.replace(b"\r\n", b"\n")
         end = buffer.rfind(b"\n\n")
         if end < 0:
             self._buffer = buffer
