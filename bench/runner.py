@@ -44,12 +44,14 @@ def env_int(name: str, default: int) -> int:
 
 
 DURATION = env_int("BENCH_DURATION", 10)
-WARMUP = env_int("BENCH_WARMUP", 2)
+WARMUP = env_int("BENCH_WARMUP", 3)
 RUNS = env_int("BENCH_RUNS", 2)
 START_TIMEOUT = env_int("BENCH_START_TIMEOUT", 90)
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1 16 64 256").split()]
 STREAM_CONCURRENCY = [int(c) for c in os.environ.get("BENCH_STREAM_CONCURRENCY", "64").split()]
-TARGETS = os.environ.get("BENCH_TARGETS", "direct floor tollhouse litellm portkey").split()
+TARGETS = list(
+    dict.fromkeys(os.environ.get("BENCH_TARGETS", "direct floor tollhouse litellm portkey").split())
+)
 OUT = REPO / os.environ.get("BENCH_OUT", "bench/RESULTS.md")
 
 
@@ -146,7 +148,7 @@ class Target:
     headers: list[str]
     models: tuple[str, str]  # (non-stream, stream) model names
     paths: tuple[str, str] = ("/v1/chat/completions", "/v1/chat/completions")
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str | None] = field(default_factory=dict)  # None: unset the variable
     stream_headers: list[str] | None = None  # replaces headers for streaming, if set
 
     def request(self, stream: bool) -> tuple[str, bytes, list[str]]:
@@ -207,8 +209,9 @@ def make_targets() -> dict[str, Target]:
                 " --host 127.0.0.1 --port 18083 --num_workers 1"
             ),
             "/health/liveliness", gateway_auth, aliases,
-            # No network at startup (bundled cost map), quiet logs, no telemetry.
+            # No network at startup (bundled cost map), quiet logs, no telemetry, no DB.
             env={
+                "DATABASE_URL": None,
                 "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                 "LITELLM_LOG": "ERROR",
                 "LITELLM_TELEMETRY": "False",
@@ -230,8 +233,14 @@ def make_targets() -> dict[str, Target]:
 class Server:
     """A child process in its own session, so stopping it stops its whole tree."""
 
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str | None] | None = None) -> None:
         self.name = name
+        full_env = dict(os.environ)
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
         logs = WORK / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{name}.log", "wb") as log:
@@ -240,7 +249,7 @@ class Server:
                 cwd=REPO,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
+                env=full_env,
                 start_new_session=True,
             )
         LIVE.append(self)
@@ -525,6 +534,7 @@ def machine() -> list[tuple[str, str]]:
         ("RAM", f"{mem_kib / 1024 / 1024:.1f} GiB"),
         ("kernel", platform.release()),
         ("OS", sh("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME")),
+        ("Tollhouse commit", sh("sh", "-c", "git describe --always --dirty 2>/dev/null || echo none")),
         (
             "Tollhouse venv",
             pkg_version(".venv/bin/python", "tollhouse", "uvicorn", "uvloop", "httptools", "aiohttp")
@@ -584,7 +594,8 @@ def report(outcomes: dict[str, Outcome], scenarios: list[Scenario], started: dat
         "- Before loading a target, one request of each kind is checked for a correct answer "
         "(status 200, expected content; for streaming, all deltas and a final `data: [DONE]`).",
         f"- Each point: {WARMUP} s warm-up, then {RUNS} runs of {DURATION} s; both runs are "
-        "shown (`run1 / run2`). Latency is full-response time as wrk sees it. "
+        "shown (`run1 / run2`). Latency is full-response time as wrk sees it, over the "
+        "requests that completed within the run (so it is truncated near the run length). "
         "**ERRORS** marks a point where wrk saw non-2xx answers or socket errors (incl. "
         "timeouts past 10 s), **NO RESPONSES** one where no request completed: such figures "
         "are not a result. Ratios use each target's best clean run.",

@@ -9,10 +9,12 @@
     │   ├── RequestTimeout         408     timeout (the client was too slow sending its body)
     │   ├── PayloadTooLarge        413     invalid_request_error / request_too_large
     │   └── RateLimited            429     rate_limit_error
+    ├── AuditUnavailable           503     audit_unavailable: the audit trail could not record the call
     └── UpstreamError              the provider failed us; retryable / fallback_allowed decide routing
         ├── UpstreamTimeout        504     timeout
         ├── UpstreamUnavailable    502     upstream_error (connection refused / reset / bad body)
         ├── UpstreamRejected       4xx     the provider refused the request itself (its 400/404/422)
+        │   └── UpstreamContentFiltered 400 content_filter: the provider's safety system blocked it
         ├── UpstreamRateLimited    429     the provider's rate limit
         └── UpstreamAuthFailed     502     the gateway's provider credential was refused
 
@@ -131,6 +133,13 @@ class UpstreamRejected(UpstreamError):
     code = "upstream_rejected"
 
 
+class UpstreamContentFiltered(UpstreamRejected):
+    """The provider's safety system blocked the prompt or the answer; another provider may not."""
+
+    code = "content_filter"
+    fallback_allowed = True
+
+
 class UpstreamRateLimited(UpstreamError):
     status = 429
     type = "rate_limit_error"
@@ -144,3 +153,12 @@ class UpstreamAuthFailed(UpstreamError):
 
     code = "upstream_auth_failed"
     fallback_allowed = True
+
+
+class AuditUnavailable(TollhouseError):
+    """The audit trail cannot record this call (strict mode, or backpressure: fail), so it is refused."""
+
+    status = 503
+    type = "service_unavailable"
+    code = "audit_unavailable"
+    retryable = True

@@ -30,7 +30,9 @@ def test_readme_sdk_example_runs_against_the_demo(capsys: pytest.CaptureFixture[
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
 def test_yaml_examples_validate(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TOLLHOUSE_MASTER_KEY", "OPENAI_API_KEY", "INHOUSE_KEY", "GROQ_API_KEY"):
+    for name in ("TOLLHOUSE_MASTER_KEY", "OPENAI_API_KEY", "INHOUSE_KEY", "GROQ_API_KEY", "ANTHROPIC_API_KEY",
+                 "GEMINI_API_KEY", "VERTEX_ACCESS_TOKEN", "AZURE_OPENAI_KEY", "AWS_ACCESS_KEY_ID",
+                 "AWS_SECRET_ACCESS_KEY", "CO_API_KEY"):  # fmt: skip
         monkeypatch.setenv(name, "sk-docs-example-value")
     for block in blocks(path, "yaml"):
         config = parse_config(block, path.name)

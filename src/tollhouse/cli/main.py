@@ -12,6 +12,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tollhouse.cli import agents as agents_cli
+from tollhouse.cli import keys as keys_cli
+from tollhouse.cli import policy as policy_cli
+from tollhouse.cli import teams as teams_cli
+from tollhouse.cli.audit import app as audit_app
 from tollhouse.config.compile import compile_config
 from tollhouse.config.load import ConfigError, load_config
 from tollhouse.config.schema import GatewayConfig
@@ -25,6 +30,11 @@ config_app = typer.Typer(help="Check a config file or print its schema.", no_arg
 app.add_typer(config_app, name="config")
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(teams_cli.app, name="teams")
+app.add_typer(agents_cli.app, name="agents")
+app.add_typer(keys_cli.app, name="keys")
+app.add_typer(policy_cli.app, name="policy")
 err = Console(stderr=True)
 out = Console()
 

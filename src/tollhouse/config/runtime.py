@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from tollhouse.catalog.pricing import Price
 from tollhouse.config.schema import GatewayConfig
+from tollhouse.identity.snapshot import IdentityState
 from tollhouse.observability.metrics import Metrics
 from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.chain import Chain
@@ -36,6 +38,12 @@ class Route:
     alias: str
     provider: Provider
     upstream_model: str
+    price: Price | None = None  # per million tokens: the route's `price`, else the model catalog's
+
+    def charge(self, ctx: RequestContext) -> None:
+        """Set ``ctx.cost`` from the usage the provider reported (streams included)."""
+        if self.price is not None and ctx.usage is not None:
+            ctx.cost = self.price.cost(ctx.usage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +59,4 @@ class Runtime:
     pool: UpstreamPool
     models_body: bytes  # GET /v1/models, rendered once
     observers: tuple[Observer, ...] = ()
+    identity: IdentityState | None = None  # keys, principals and policies; swapped on change

@@ -7,7 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tollhouse.audit.settings import AuditConfig
 from tollhouse.config.secrets import SecretRef
+from tollhouse.identity.config import (
+    AdminConfig,
+    AuthorizationConfig,
+    AuthThrottleConfig,
+    IdentityConfig,
+    JwtConfig,
+    VaultConfig,
+)
 
 _ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -74,6 +83,18 @@ class ProviderConfig(_Strict):
     headers: dict[str, str] = {}
     timeouts: Timeouts = Timeouts()
     max_connections: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    # Native providers (each optional; see docs/providers.md).
+    api_version: Annotated[
+        str | None, Field(description="Azure `api-version`; Anthropic `anthropic-version` header.")
+    ] = None
+    region: Annotated[str | None, Field(description="Bedrock AWS region; Vertex AI location.")] = None
+    project: Annotated[str | None, Field(description="Vertex AI project id.")] = None
+    deployments: Annotated[
+        dict[str, str], Field(description="Azure: model name → deployment name (default: the same).")
+    ] = {}
+    aws_access_key_id: SecretRef | None = None
+    aws_secret_access_key: SecretRef | None = None
+    aws_session_token: SecretRef | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -83,6 +104,15 @@ class ProviderConfig(_Strict):
         return value.rstrip("/") if value else value
 
 
+class ModelPrice(_Strict):
+    """USD per million tokens; overrides the model catalog's price for this route."""
+
+    input: Annotated[float, Field(ge=0)]
+    output: Annotated[float, Field(ge=0)]
+    cached_input: Annotated[float | None, Field(ge=0, description="Cache reads; default: input.")] = None
+    cache_write: Annotated[float | None, Field(ge=0, description="Cache writes; default: input.")] = None
+
+
 class ModelRoute(_Strict):
     """A model alias callers use, and the provider/model it reaches."""
 
@@ -90,6 +120,7 @@ class ModelRoute(_Strict):
     target: Annotated[
         str, Field(description="`provider/model`: a provider name from `providers` or a catalog name.")
     ]
+    price: ModelPrice | None = None
 
     @field_validator("alias")
     @classmethod
@@ -147,6 +178,13 @@ class GatewayConfig(_Strict):
     redis: RedisConfig = RedisConfig()
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
+    identity: IdentityConfig = IdentityConfig()
+    jwt: JwtConfig = JwtConfig()
+    authorization: AuthorizationConfig = AuthorizationConfig()
+    admin: AdminConfig = AdminConfig()
+    vault: VaultConfig = VaultConfig()
+    auth_throttle: AuthThrottleConfig = AuthThrottleConfig()
+    audit: AuditConfig = AuditConfig()
 
     @field_validator("providers")
     @classmethod

@@ -6,6 +6,7 @@ lookup routes, one function handles, and nothing else runs.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -15,7 +16,7 @@ from typing import Any
 from tollhouse.config.runtime import Runtime
 from tollhouse.errors import InvalidRequest, NotFound, TollhouseError
 from tollhouse.http.body import ClientGone
-from tollhouse.http.endpoints import llm, ops
+from tollhouse.http.endpoints import llm, messages, ops, responses
 from tollhouse.http.responses import send_error
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.phases import CallKind
@@ -30,6 +31,9 @@ _ROUTES: dict[tuple[str, str], tuple[str, Endpoint]] = {
     ("POST", "/v1/chat/completions"): ("chat", llm.handle),
     ("POST", "/chat/completions"): ("chat", llm.handle),
     ("POST", "/v1/embeddings"): ("embeddings", llm.handle),
+    ("POST", "/v1/messages"): ("messages", messages.handle),
+    ("POST", "/v1/messages/count_tokens"): ("count_tokens", messages.count_tokens),
+    ("POST", "/v1/responses"): ("responses", responses.handle),
     ("POST", "/embeddings"): ("embeddings", llm.handle),
     ("GET", "/v1/models"): ("models", ops.models),
     ("GET", "/models"): ("models", ops.models),
@@ -71,6 +75,11 @@ class GatewayApp:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                # Everything loaded so far (modules, config, runtime) lives as long as the
+                # process: move it out of the collector's sight, so the frequent young-generation
+                # collections that per-request garbage triggers never rescan it.
+                gc.collect()
+                gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 # Observers drain what they hold (e.g. audit records) before the pools close.
@@ -89,6 +98,9 @@ class GatewayApp:
         method, path = scope["method"], scope["path"]
         surface, endpoint = _ROUTES.get((method, path), ("unknown", None))
         ctx = RequestContext(_request_id(headers), surface, CallKind.LLM, headers, receive, started)
+        peer = scope.get("client")
+        if peer:
+            ctx.client = peer[0]
         trace = parse_traceparent(headers.get("traceparent"))
         if trace is not None:
             ctx.trace_id, ctx.parent_span_id = trace

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tollhouse.dialects.anthropic.errors import error_body as anthropic_error_body
 from tollhouse.dialects.openai.errors import error_body
 from tollhouse.errors import TollhouseError
 from tollhouse.observability.redact import Redactor
@@ -35,7 +36,9 @@ async def send_bytes(
 
 
 async def send_error(send: Send, ctx: RequestContext, error: TollhouseError, redactor: Redactor) -> None:
-    """The error in OpenAI's envelope, its message scrubbed of anything secret-shaped."""
+    """The error in the caller's dialect's envelope (OpenAI's unless the surface set another),
+    its message scrubbed of anything secret-shaped."""
     error.message = redactor.scrub(error.message)
     extra = [(k.encode(), v.encode()) for k, v in error.headers.items()]
-    await send_bytes(send, ctx, error.status, error_body(error), extra=extra)
+    body = anthropic_error_body(error, ctx.request_id) if ctx.dialect == "anthropic" else error_body(error)
+    await send_bytes(send, ctx, error.status, body, extra=extra)

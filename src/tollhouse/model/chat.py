@@ -13,6 +13,8 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"
 class TextPart:
     text: str
     type: Literal["text"] = "text"
+    # A prompt-cache breakpoint after this part (Anthropic's ``{"type": "ephemeral"}``), kept as sent.
+    cache_control: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,18 @@ class FilePart:
     type: Literal["file"] = "file"
 
 
-ContentPart = TextPart | ImagePart | AudioPart | FilePart
+@dataclass(frozen=True, slots=True)
+class ReasoningPart:
+    """The model's reasoning in an assistant turn. Providers that sign it (Anthropic's thinking
+    blocks) need ``signature`` — or the opaque ``redacted`` data — back unchanged next turn."""
+
+    text: str = ""
+    signature: str | None = None
+    redacted: str | None = None
+    type: Literal["reasoning"] = "reasoning"
+
+
+ContentPart = TextPart | ImagePart | AudioPart | FilePart | ReasoningPart
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +83,7 @@ class ToolSpec:
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
+    cache_control: dict[str, Any] | None = None
 
 
 ToolChoice = Literal["auto", "none", "required"] | str  # str: a specific function name
@@ -112,8 +126,9 @@ class ChatRequest:
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cached_tokens: int | None = None
-    reasoning_tokens: int | None = None
+    cached_tokens: int | None = None  # part of prompt_tokens read from the provider's cache
+    reasoning_tokens: int | None = None  # part of completion_tokens spent reasoning
+    cache_write_tokens: int | None = None  # part of prompt_tokens written to the cache (priced apart)
 
     @property
     def total_tokens(self) -> int:

@@ -25,6 +25,7 @@ class TextDelta:
 class ReasoningDelta:
     text: str
     choice: int = 0
+    signature: str | None = None  # closes a signed reasoning block (Anthropic thinking)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ class RequestContext:
     receive: Receive
     started: float  # perf_counter
     dialect: str = "openai"  # the API format the caller speaks: "openai", "anthropic", …
+    client: str = ""  # the peer address (ASGI scope["client"]), e.g. for brute-force throttling
     body: bytes = b""
     payload: dict[str, Any] = field(default_factory=dict)  # decoded body in the caller's dialect
     model: str = ""  # the alias the caller asked for
@@ -54,12 +56,17 @@ class RequestContext:
     response_body: bytes | None = None
     capture_stream: bool = False
     stream_capture: list[bytes] | None = None
+    # The surface's decoder from its dialect's payload to the canonical request (None: OpenAI chat).
+    decoder: Callable[[dict[str, Any]], ChatRequest] | None = None
     _chat: ChatRequest | None = None
 
     def chat_request(self) -> ChatRequest:
         """The canonical request, decoded on first use (the passthrough lane never needs it)."""
         if self._chat is None:
-            from tollhouse.dialects.openai.decode import decode_chat
+            if self.decoder is not None:
+                self._chat = self.decoder(self.payload)
+            else:
+                from tollhouse.dialects.openai.decode import decode_chat
 
-            self._chat = decode_chat(self.payload)
+                self._chat = decode_chat(self.payload)
         return self._chat

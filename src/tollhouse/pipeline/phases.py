@@ -6,12 +6,14 @@ from enum import IntEnum
 
 
 class Phase(IntEnum):
+    RECORD_RESPONSE = 1  # first in, so its on_response runs last: audit sees the final answer
     AUTHENTICATE = 10
     VALIDATE = 20
     AUTHORIZE = 30
     ADMIT = 40
     INSPECT_REQUEST = 50
     LOOKUP = 60
+    RECORD = 90  # audit: the request record, after every policy that could still refuse it
 
 
 class CallKind(IntEnum):

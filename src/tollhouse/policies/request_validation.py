@@ -7,7 +7,9 @@ from typing import Any
 
 import orjson
 
+from tollhouse.dialects.anthropic.validate import check_count_tokens, check_messages
 from tollhouse.dialects.openai.validate import check_chat, check_embeddings
+from tollhouse.dialects.openai_responses.validate import check_responses
 from tollhouse.errors import InvalidRequest, TollhouseError
 from tollhouse.http.body import read_body
 from tollhouse.pipeline.context import RequestContext
@@ -18,6 +20,9 @@ from tollhouse.pipeline.policy import Policy
 _CHECKERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "chat": check_chat,
     "embeddings": check_embeddings,
+    "messages": check_messages,
+    "count_tokens": check_count_tokens,
+    "responses": check_responses,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tollhouse.model.chat import ChatResponse
 from tollhouse.model.embeddings import EmbeddingResponse
@@ -49,3 +49,14 @@ class Provider(Protocol):
     async def check(self) -> bool:
         """Whether the upstream is reachable (for /readyz)."""
         ...
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """A provider that can count a request's input tokens (``/v1/messages/count_tokens``).
+
+    It reads the request from ``ctx`` (``ctx.payload`` in ``ctx.dialect``, or the canonical
+    ``ctx.chat_request()``) and returns the count the model would bill as input.
+    """
+
+    async def count_tokens(self, ctx: RequestContext, model: str) -> int: ...

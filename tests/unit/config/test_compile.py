@@ -7,6 +7,7 @@ import pytest
 
 from tollhouse.config.compile import compile_config
 from tollhouse.config.load import ConfigError, parse_config
+from tollhouse.policies.auth_throttle import AuthThrottle
 from tollhouse.policies.master_key import MasterKeyAuth
 from tollhouse.policies.request_validation import RequestValidation
 from tollhouse.providers.demo.provider import DemoProvider
@@ -38,9 +39,9 @@ def test_demo_config_compiles_into_routes_and_chains() -> None:
     assert route.upstream_model == "demo-1"
     assert runtime.routes["embed"].provider is route.provider  # one instance per provider
     chat_chain = runtime.chains["chat"]
-    assert [type(p) for p in chat_chain.policies] == [MasterKeyAuth, RequestValidation]
+    assert [type(p) for p in chat_chain.policies] == [AuthThrottle, MasterKeyAuth, RequestValidation]
     assert runtime.chains["embeddings"] is chat_chain
-    assert [type(p) for p in runtime.chains["models"].policies] == [MasterKeyAuth]
+    assert [type(p) for p in runtime.chains["models"].policies] == [AuthThrottle, MasterKeyAuth]
     models = orjson.loads(runtime.models_body)
     assert models["object"] == "list"
     assert [(m["id"], m["owned_by"]) for m in models["data"]] == [("chat", "demo"), ("embed", "demo")]

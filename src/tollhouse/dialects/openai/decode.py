@@ -37,7 +37,7 @@ def _part(raw: dict[str, Any]) -> ContentPart:
     if kind == "file":
         f = raw.get("file") or {}
         return FilePart(file_id=f.get("file_id"), data=f.get("file_data"), filename=f.get("filename"))
-    return TextPart(text=raw.get("text") or raw.get("refusal") or "")
+    return TextPart(text=raw.get("text") or raw.get("refusal") or "", cache_control=raw.get("cache_control"))
 
 
 def _message(raw: dict[str, Any]) -> Message:
@@ -94,6 +94,7 @@ def decode_chat(body: dict[str, Any]) -> ChatRequest:
                 description=t["function"].get("description"),
                 parameters=t["function"].get("parameters"),
                 strict=t["function"].get("strict"),
+                cache_control=t.get("cache_control"),
             )
             for t in body.get("tools") or ()
         ),

@@ -47,6 +47,8 @@ async def handle(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
                 ctx.error_code = "client_closed"
                 return
             raise
+        finally:
+            route.charge(ctx)  # cost from whatever usage was reported, before the exits settle it
     finally:
         watch.stop()
         await chain.exit(ctx, reached)

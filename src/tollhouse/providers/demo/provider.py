@@ -113,5 +113,9 @@ class DemoProvider:
         ctx.usage = Usage(prompt_tokens=tokens)
         return EmbeddingResponse(model=model, vectors=tuple(vectors), prompt_tokens=tokens)
 
+    async def count_tokens(self, ctx: RequestContext, model: str) -> int:
+        """The prompt's tokens as the demo counts them (the same number its usage reports)."""
+        return prompt_tokens(ctx.chat_request())
+
     async def check(self) -> bool:
         return True

@@ -17,12 +17,16 @@ class CatalogRow:
     drop_params: frozenset[str] = frozenset()  # removed from outgoing bodies
     rename_params: tuple[tuple[str, str], ...] = ()  # (ours, theirs)
     headers: tuple[tuple[str, str], ...] = ()
+    # The output-limit parameter translated requests use (OpenAI's reasoning models refuse the old one).
+    max_tokens_param: str = "max_tokens"
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
 
 CATALOG: dict[str, CatalogRow] = {
-    "openai": CatalogRow("https://api.openai.com/v1", "OPENAI_API_KEY"),
+    "openai": CatalogRow(
+        "https://api.openai.com/v1", "OPENAI_API_KEY", max_tokens_param="max_completion_tokens"
+    ),
     "groq": CatalogRow(
         "https://api.groq.com/openai/v1",
         "GROQ_API_KEY",

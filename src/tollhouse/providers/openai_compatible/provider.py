@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import aiohttp
 import orjson
@@ -16,16 +18,22 @@ from tollhouse.errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailabl
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.providers.openai_compatible.catalog import CATALOG, GENERIC, CatalogRow
 from tollhouse.providers.openai_compatible.errors import map_error
-from tollhouse.providers.openai_compatible.request import passthrough_body
-from tollhouse.providers.openai_compatible.response import decode_usage
-from tollhouse.providers.openai_compatible.stream import SSERelay
+from tollhouse.providers.openai_compatible.request import passthrough_body, translated_body
+from tollhouse.providers.openai_compatible.response import decode_response, decode_usage
+from tollhouse.providers.openai_compatible.stream import (
+    SSERelay,
+    StreamDecoder,
+    estimate_prompt_tokens,
+    estimate_usage,
+)
 from tollhouse.providers.protocol import ChatResult, EmbedResult, StreamItem, WireBody, WireChunk
 from tollhouse.upstream import attempt
 from tollhouse.upstream.pool import UpstreamPool
 
 
 class OpenAICompatibleProvider:
-    """Forwards OpenAI-dialect calls on the passthrough lane: one body copy, no re-encoding out."""
+    """OpenAI-dialect calls go on the passthrough lane (one body copy, no re-encoding out);
+    calls in other dialects (``ctx.dialect``) are translated through the canonical model."""
 
     def __init__(self, name: str, config: ProviderConfig, api_key: Secret | None, pool: UpstreamPool) -> None:
         self.name = name
@@ -56,7 +64,8 @@ class OpenAICompatibleProvider:
     def _session(self) -> aiohttp.ClientSession:
         return self._pool.session(self.base_url, self._max_connections)
 
-    async def _call(self, url: str, body: bytes, ctx: RequestContext) -> bytes:
+    async def _call(self, url: str, body: bytes, ctx: RequestContext) -> tuple[bytes, Any]:
+        """The upstream's body and its parsed JSON (parsed once: usage is read from it)."""
         response = await attempt.post(self._session(), url, body, self._headers, self._timeout, self.name)
         data = await attempt.read_body(response, self.name)
         ctx.first_byte_at = time.perf_counter()
@@ -68,23 +77,68 @@ class OpenAICompatibleProvider:
             raise UpstreamUnavailable(f"provider {self.name} returned a body that is not JSON") from None
         if isinstance(parsed, dict):
             ctx.usage = decode_usage(parsed.get("usage"))
-        return data
+        return data, parsed
 
     def _require_openai_dialect(self, ctx: RequestContext) -> None:
         if ctx.surface not in ("chat", "embeddings"):
             raise InvalidRequest(f"provider {self.name} cannot serve the {ctx.surface} surface yet")
 
     async def chat(self, ctx: RequestContext, model: str) -> ChatResult:
-        self._require_openai_dialect(ctx)
-        body = passthrough_body(ctx.payload, model, self._row)
-        return WireBody(await self._call(self._chat_url, body, ctx))
+        if ctx.dialect == "openai":  # the passthrough lane: the caller's body, the upstream's bytes
+            self._require_openai_dialect(ctx)
+            body = passthrough_body(ctx.payload, model, self._row)
+            return WireBody((await self._call(self._chat_url, body, ctx))[0])
+        request = ctx.chat_request()
+        _, parsed = await self._call(self._chat_url, translated_body(request, model, self._row, False), ctx)
+        response = decode_response(parsed, self.name)
+        if response.usage is None:  # every answer reports usage: counted when the upstream did not
+            ctx.usage = estimate_usage(request, response)
+            response = dataclasses.replace(response, usage=ctx.usage)
+        return response
 
     async def embed(self, ctx: RequestContext, model: str) -> EmbedResult:
         self._require_openai_dialect(ctx)
         body = passthrough_body(ctx.payload, model, self._row)
-        return WireBody(await self._call(self._embed_url, body, ctx))
+        return WireBody((await self._call(self._embed_url, body, ctx))[0])
 
-    async def chat_stream(self, ctx: RequestContext, model: str) -> AsyncGenerator[StreamItem, None]:
+    def chat_stream(self, ctx: RequestContext, model: str) -> AsyncGenerator[StreamItem, None]:
+        if ctx.dialect == "openai":
+            return self._relay_stream(ctx, model)
+        return self._translated_stream(ctx, model)
+
+    async def _open_stream(self, body: bytes) -> aiohttp.ClientResponse:
+        response = await attempt.post(
+            self._session(), self._chat_url, body, self._headers, self._stream_timeout, self.name
+        )
+        if response.status >= 400:
+            data = await attempt.read_body(response, self.name)  # releases the connection
+            raise map_error(response.status, data, self.name, response.headers.get("retry-after"))
+        return response
+
+    async def _translated_stream(self, ctx: RequestContext, model: str) -> AsyncGenerator[StreamItem, None]:
+        request = ctx.chat_request()
+        response = await self._open_stream(translated_body(request, model, self._row, stream=True))
+        decoder = StreamDecoder(self.name, estimate_prompt_tokens(request))
+        try:
+            try:
+                async for data in response.content.iter_any():
+                    for event in decoder.feed(data):
+                        yield event
+            except TimeoutError as exc:
+                raise UpstreamTimeout(f"provider {self.name} stalled mid-stream") from exc
+            except aiohttp.ClientError as exc:
+                raise UpstreamUnavailable(f"provider {self.name} broke off the stream") from exc
+            rest = decoder.finish()
+            ctx.usage = decoder.usage
+            for event in rest:
+                yield event
+        except BaseException:
+            response.close()  # cancelled or failed: drop the connection rather than drain it
+            ctx.usage = decoder.used()  # what was spent before the stream broke off
+            raise
+        response.release()
+
+    async def _relay_stream(self, ctx: RequestContext, model: str) -> AsyncGenerator[StreamItem, None]:
         self._require_openai_dialect(ctx)
         body = passthrough_body(ctx.payload, model, self._row)
         response = await attempt.post(

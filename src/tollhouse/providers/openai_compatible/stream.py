@@ -1,11 +1,29 @@
-"""Relaying an OpenAI-compatible SSE stream: whole events out, usage noted on the way."""
+"""OpenAI-compatible SSE streams: relayed unchanged (passthrough) or decoded into canonical events."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
-from tollhouse.model.chat import Usage
-from tollhouse.providers.openai_compatible.response import decode_usage
+from tollhouse.errors import UpstreamUnavailable
+from tollhouse.model.chat import ChatRequest, ChatResponse, Usage
+from tollhouse.model.stream import (
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    ToolCallDelta,
+    UsageReport,
+)
+from tollhouse.providers.openai_compatible.response import (
+    decode_finish,
+    decode_logprobs,
+    decode_usage,
+    reasoning_text,
+)
+from tollhouse.providers.sse import SSEDecoder
 
 _NULL_USAGE = (b'"usage":null', b'"usage": null')
 
@@ -63,3 +81,140 @@ class SSERelay:
                 if not self._keep_usage and not chunk.get("choices"):
                     return b""
         return event + b"\n\n"
+
+
+def estimate_tokens(chars: int) -> int:
+    """About four characters a token: the count used when an upstream reports no usage."""
+    return (chars + 3) // 4
+
+
+def estimate_prompt_tokens(request: ChatRequest) -> int:
+    chars = sum(len(m.text()) + 16 for m in request.messages)
+    chars += sum(len(t.name) + len(orjson.dumps(t.parameters or {})) for t in request.tools)
+    return estimate_tokens(chars)
+
+
+def estimate_usage(request: ChatRequest, response: ChatResponse) -> Usage:
+    """Usage counted from the texts, for an upstream that reported none."""
+    chars = 0
+    for choice in response.choices:
+        message = choice.message
+        chars += len(message.text()) + sum(len(c.name) + len(c.arguments) for c in message.tool_calls)
+    return Usage(prompt_tokens=estimate_prompt_tokens(request), completion_tokens=estimate_tokens(chars))
+
+
+class StreamDecoder:
+    """An OpenAI-compatible SSE stream → canonical stream events, for callers of other dialects.
+
+    ``feed`` takes bytes as they arrive and returns the events they complete; ``finish``
+    returns the usage report — the upstream's, or counted from the stream when the upstream
+    sent none — and raises if the stream ended before its end.
+    """
+
+    __slots__ = ("_chars", "_prompt_tokens", "_provider", "_seen_tools", "_sse", "_started", "done", "usage")
+
+    def __init__(self, provider: str, prompt_tokens: int) -> None:
+        self._provider = provider
+        self._prompt_tokens = prompt_tokens
+        self._sse = SSEDecoder()
+        self._started = False
+        self._seen_tools: set[tuple[int, int]] = set()
+        self._chars = 0
+        self.done = False
+        self.usage: Usage | None = None
+
+    def feed(self, frame: bytes) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for sse in self._sse.feed(frame):
+            self._event(sse.data, events)
+        return events
+
+    def finish(self) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for sse in self._sse.finish():
+            self._event(sse.data, events)
+        if not self.done:
+            raise UpstreamUnavailable(f"provider {self._provider} ended the stream early")
+        self.usage = self.used()
+        events.append(UsageReport(self.usage))
+        return events
+
+    def used(self) -> Usage:
+        """The upstream's usage, else the count so far (also for a stream that broke off)."""
+        if self.usage is not None:
+            return self.usage
+        return Usage(prompt_tokens=self._prompt_tokens, completion_tokens=estimate_tokens(self._chars))
+
+    def _event(self, data: str, out: list[StreamEvent]) -> None:
+        if data.startswith("[DONE]"):
+            self.done = True
+            return
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise UpstreamUnavailable(
+                f"provider {self._provider} sent a stream event that is not JSON"
+            ) from None
+        if not isinstance(chunk, dict):
+            return
+        error = chunk.get("error")
+        if error is not None:
+            message = error.get("message") if isinstance(error, dict) else error
+            raise UpstreamUnavailable(f"provider {self._provider} failed mid-stream: {str(message)[:500]}")
+        if not self._started:
+            self._started = True
+            created = chunk.get("created")
+            out.append(
+                StreamStart(
+                    id=str(chunk.get("id") or ""),
+                    model=str(chunk.get("model") or ""),
+                    created=created if isinstance(created, int) else 0,
+                )
+            )
+        for choice in chunk.get("choices") or ():
+            if isinstance(choice, dict):
+                self._choice(choice, out)
+        usage = decode_usage(chunk.get("usage"))
+        if usage is not None:
+            self.usage = usage
+
+    def _choice(self, raw: dict[str, Any], out: list[StreamEvent]) -> None:
+        index = raw.get("index")
+        choice = index if isinstance(index, int) else 0
+        delta = raw.get("delta")
+        if isinstance(delta, dict):
+            reasoning = reasoning_text(delta)
+            if reasoning:
+                self._chars += len(reasoning)
+                out.append(ReasoningDelta(reasoning, choice=choice))
+            text = delta.get("content")
+            if isinstance(text, str) and text:
+                self._chars += len(text)
+                out.append(TextDelta(text, choice=choice, logprobs=decode_logprobs(raw.get("logprobs"))))
+            for position, call in enumerate(delta.get("tool_calls") or ()):
+                if isinstance(call, dict):
+                    out.append(self._tool_delta(call, position, choice))
+        finish = decode_finish(raw.get("finish_reason"))
+        if finish is not None:
+            self.done = True  # a finished answer is complete even if [DONE] never comes
+            out.append(Finish(finish, choice=choice))
+
+    def _tool_delta(self, call: dict[str, Any], position: int, choice: int) -> ToolCallDelta:
+        index = call.get("index")
+        index = index if isinstance(index, int) else position
+        fn = call.get("function")
+        fn = fn if isinstance(fn, dict) else {}
+        arguments = fn.get("arguments")
+        arguments = arguments if isinstance(arguments, str) else ""
+        self._chars += len(arguments)
+        if (choice, index) in self._seen_tools:  # some servers repeat the id on every piece
+            return ToolCallDelta(index=index, arguments=arguments, choice=choice)
+        self._seen_tools.add((choice, index))
+        name = fn.get("name")
+        return ToolCallDelta(
+            index=index,
+            arguments=arguments,
+            id=str(call.get("id") or f"call_{choice}_{index}"),
+            name=name if isinstance(name, str) else "",
+            choice=choice,
+        )

@@ -1,0 +1,239 @@
+"""From a request context to audit entries: the events of one call and its content.
+
+Async mode calls ``Capture.finished`` in the writer task, after the call, so a request pays
+only for queueing its context. Strict mode calls ``request`` / ``response`` on the call's
+path, because those records must be durable before the call goes on.
+
+The two records of every call are built straight as JSON objects from one shared base (the
+shape ``AuditEvent.to_record`` defines; a unit test holds them equal), because the writer
+builds them for every call and a dataclass per record would cost more than the rest of the
+audit path. Rarer events (denials, guard verdicts) go through ``AuditEvent``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from tollhouse.audit.events import AuditEvent, ContentRef, EventType, Verdict, format_time, new_event_id
+from tollhouse.audit.queue import ContentPiece, Entry
+from tollhouse.audit.redaction import ContentRedactor
+from tollhouse.audit.settings import ContentMode
+from tollhouse.audit.vault import DEFAULT_ORG
+from tollhouse.identity.principal import Principal
+from tollhouse.pipeline.context import RequestContext
+
+# Surfaces that are calls (an LLM, a tool, an agent); others (model lists) only record denials.
+NON_CALL_SURFACES = frozenset({"models", "unknown", "ops"})
+_STATUS_EVENTS = {401: EventType.AUTH_FAILURE, 429: EventType.LIMIT_REJECTED}
+_PRINCIPAL_CACHE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ContentPolicy:
+    """What to keep of content: the mode, and the redactor for ``redacted``."""
+
+    mode: ContentMode
+    redactor: ContentRedactor | None = None
+
+    def keep(
+        self, event_id: str, part: str, data: bytes, org_id: str
+    ) -> tuple[dict[str, Any], ContentPiece | None]:
+        """The record's reference to ``data`` and what to store encrypted (``None``: nothing)."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self.mode == "digest" or not data:
+            return {"part": part, "sha256": digest, "size": len(data), "stored": "digest"}, None
+        if self.mode == "redacted" and self.redactor is not None:
+            kept = self.redactor.redact(data)
+            kept_digest = hashlib.sha256(kept).hexdigest()
+            ref = ContentRef(
+                part, digest, len(data), "redacted", kept_digest if kept_digest != digest else None
+            )
+            return ref.to_json(), ContentPiece(event_id, part, org_id, kept_digest, kept)
+        ref_json = {"part": part, "sha256": digest, "size": len(data), "stored": "full"}
+        return ref_json, ContentPiece(event_id, part, org_id, digest, data)
+
+
+class Finished(NamedTuple):
+    """When a call ended: wall clock (µs since the epoch) and ``perf_counter``."""
+
+    time_us: int
+    perf: float
+
+
+def _org(ctx: RequestContext) -> str:
+    return (ctx.principal.org_id if ctx.principal is not None else None) or DEFAULT_ORG
+
+
+def _verdicts(ctx: RequestContext) -> tuple[Verdict, ...]:
+    return tuple(
+        Verdict(d.policy, d.outcome, d.reason, d.policy[6:] if d.policy.startswith("guard:") else None)
+        for d in ctx.decisions
+    )
+
+
+def _micros(seconds: float) -> int:
+    return int(seconds * 1_000_000)
+
+
+class Capture:
+    """Builds a call's records; remembers principals' JSON (few principals, many calls)."""
+
+    def __init__(self, content: ContentPolicy) -> None:
+        self.content = content
+        self._principals: dict[Principal, dict[str, Any]] = {}
+
+    def _principal(self, principal: Principal) -> dict[str, Any]:
+        found = self._principals.get(principal)
+        if found is None:
+            if len(self._principals) >= _PRINCIPAL_CACHE:
+                self._principals.clear()
+            found = self._principals[principal] = _principal_json(principal)
+        return found
+
+    def base(self, ctx: RequestContext) -> dict[str, Any]:
+        """The fields every record of this call shares."""
+        base: dict[str, Any] = {"request_id": ctx.request_id, "surface": ctx.surface, "stream": ctx.stream}
+        if ctx.principal is not None:
+            base["principal"] = self._principal(ctx.principal)
+        for name, value in (
+            ("session_id", ctx.session_id),
+            ("trace_id", ctx.trace_id),
+            ("span_id", ctx.span_id),
+            ("parent_span_id", ctx.parent_span_id),
+            ("route", ctx.model),
+        ):
+            if value:
+                base[name] = value
+        return base
+
+    def request(self, ctx: RequestContext, time_us: int, base: dict[str, Any] | None = None) -> Entry:
+        """``llm.request``: who asks which route what (the prompt by digest, stored per the mode)."""
+        event_id = new_event_id()
+        ref, piece = self.content.keep(event_id, "request", ctx.body, _org(ctx))
+        record = {
+            **(base or self.base(ctx)),
+            "type": "llm.request",
+            "id": event_id,
+            "time": format_time(time_us),
+        }
+        record["content"] = [ref]
+        return Entry(record, (piece,) if piece else (), time_us=time_us)
+
+    def response(
+        self,
+        ctx: RequestContext,
+        end: Finished,
+        status: int | None = None,
+        base: dict[str, Any] | None = None,
+    ) -> Entry:
+        """``llm.response``: outcome, usage, cost, latency, verdicts (the answer by digest).
+
+        ``status`` is the one about to be sent, when the record is made before sending (strict)."""
+        event_id = new_event_id()
+        record = {
+            **(base or self.base(ctx)),
+            "type": "llm.response",
+            "id": event_id,
+            "time": format_time(end.time_us),
+        }
+        record["latency_us"] = _micros(end.perf - ctx.started)
+        for name, value in (
+            ("provider", ctx.provider),
+            ("upstream_model", ctx.upstream_model),
+            ("status", status or ctx.status),
+            ("error_code", ctx.error_code),
+        ):
+            if value:
+                record[name] = value
+        if ctx.usage is not None:
+            prompt, completion = ctx.usage.prompt_tokens, ctx.usage.completion_tokens
+            record["usage"] = {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            }
+        if ctx.cost is not None:
+            record["cost_micro_usd"] = round(ctx.cost * 1_000_000)
+        if ctx.first_byte_at:
+            record["ttfb_us"] = _micros(ctx.first_byte_at - ctx.started)
+        if ctx.decisions:
+            record["verdicts"] = [v.to_json() for v in _verdicts(ctx)]
+        data = b"".join(ctx.stream_capture) if ctx.stream_capture is not None else ctx.response_body or b""
+        pieces: tuple[ContentPiece, ...] = ()
+        if data:
+            ref, piece = self.content.keep(event_id, "response", data, _org(ctx))
+            record["content"] = [ref]
+            pieces = (piece,) if piece else ()
+        return Entry(record, pieces, time_us=end.time_us)
+
+    def finished(
+        self, ctx: RequestContext, end: Finished, request_recorded: bool, response_recorded: bool
+    ) -> Sequence[Entry]:
+        """Everything not yet recorded about a finished call (strict mode recorded some already)."""
+        if response_recorded:
+            return self.guards(ctx, end)
+        if not request_recorded:
+            if denied_by_policy(ctx) or (ctx.surface in NON_CALL_SURFACES and ctx.status >= 400):
+                return self.denial(ctx, end)
+            if ctx.surface in NON_CALL_SURFACES:
+                return []
+        base = self.base(ctx)
+        entries = (
+            []
+            if request_recorded
+            else [self.request(ctx, end.time_us - _micros(end.perf - ctx.started), base)]
+        )
+        entries.append(self.response(ctx, end, base=base))
+        if ctx.decisions:
+            entries += self.guards(ctx, end, base)
+        return entries
+
+    def denial(self, ctx: RequestContext, end: Finished) -> list[Entry]:
+        """A call a policy stopped: ``auth.failure``, ``limit.rejected`` or ``policy.decision``."""
+        event = AuditEvent(
+            _STATUS_EVENTS.get(ctx.status, EventType.POLICY_DECISION),
+            time_us=end.time_us,
+            status=ctx.status or None,
+            error_code=ctx.error_code,
+            latency_us=_micros(end.perf - ctx.started),
+            verdicts=_verdicts(ctx),
+            detail={"client": ctx.client} if ctx.client else {},
+        )
+        record = self.base(ctx) | event.to_record()
+        pieces: tuple[ContentPiece, ...] = ()
+        if ctx.body and ctx.principal is not None:  # what an authenticated caller was refused
+            ref, piece = self.content.keep(event.id, "request", ctx.body, _org(ctx))
+            record["content"] = [ref]
+            pieces = (piece,) if piece else ()
+        return [Entry(record, pieces, time_us=end.time_us), *self.guards(ctx, end)]
+
+    def guards(self, ctx: RequestContext, end: Finished, base: dict[str, Any] | None = None) -> list[Entry]:
+        """One ``guard.verdict`` per guard decision (policies named ``guard:<id>``)."""
+        entries = []
+        for verdict in _verdicts(ctx):
+            if verdict.guard is not None:
+                event = AuditEvent(
+                    EventType.GUARD_VERDICT,
+                    time_us=end.time_us,
+                    verdicts=(verdict,),
+                    detail={"guard": verdict.guard},
+                )
+                entries.append(Entry((base or self.base(ctx)) | event.to_record(), time_us=end.time_us))
+        return entries
+
+
+def _principal_json(principal: Principal) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": principal.kind, "id": principal.id}
+    for name, value in (("org", principal.org_id), ("team", principal.team_id), ("key_id", principal.key_id)):
+        if value is not None:
+            data[name] = value
+    data["delegation"] = list(principal.delegation_chain)
+    return data
+
+
+def denied_by_policy(ctx: RequestContext) -> bool:
+    """A policy ended the call before it reached a provider."""
+    return not ctx.provider and any(d.outcome == "deny" for d in ctx.decisions)

@@ -1,0 +1,103 @@
+"""Reading chains back: chain rows, records in sequence order (paged), checkpoints, content rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tollhouse.audit import tables
+from tollhouse.audit.store import ChainInfo, CheckpointRow, ContentRow
+
+PAGE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record row as the database holds it (which a verifier does not trust)."""
+
+    chain_id: str
+    seq: int
+    hash: str
+    body: str
+    columns: dict[str, object]
+
+
+_COLUMNS = (
+    "event_id",
+    "type",
+    "time_us",
+    "request_id",
+    "principal_id",
+    "principal_kind",
+    "org_id",
+    "session_id",
+    "trace_id",
+    "status",
+    "verdict",
+)
+
+
+def stored(row: object) -> StoredRecord:
+    mapping = row._mapping  # type: ignore[attr-defined]
+    return StoredRecord(
+        mapping["chain_id"],
+        int(mapping["seq"]),
+        mapping["hash"],
+        mapping["body"],
+        {name: mapping[name] for name in _COLUMNS},
+    )
+
+
+class AuditReader:
+    """The read side of the audit tables."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def chains(self, chain_id: str | None = None) -> list[ChainInfo]:
+        query = select(tables.chains).order_by(tables.chains.c.started_us)
+        if chain_id is not None:
+            query = query.where(tables.chains.c.chain_id == chain_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [ChainInfo(**dict(row)) for row in rows]
+
+    async def records(self, chain_id: str, after_seq: int = -1) -> AsyncIterator[StoredRecord]:
+        """Every record of a chain after ``after_seq``, in sequence order, a page at a time."""
+        last = after_seq
+        while True:
+            query = (
+                select(tables.records)
+                .where(and_(tables.records.c.chain_id == chain_id, tables.records.c.seq > last))
+                .order_by(tables.records.c.seq)
+                .limit(PAGE)
+            )
+            async with self.engine.connect() as conn:
+                page = [stored(row) for row in (await conn.execute(query)).all()]
+            for record in page:
+                yield record
+            if len(page) < PAGE:
+                return
+            last = page[-1].seq
+
+    async def checkpoints(self, chain_id: str | None = None) -> list[CheckpointRow]:
+        query = select(tables.checkpoints).order_by(tables.checkpoints.c.chain_id, tables.checkpoints.c.seq)
+        if chain_id is not None:
+            query = query.where(tables.checkpoints.c.chain_id == chain_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [CheckpointRow(**dict(row)) for row in rows]
+
+    async def content(self, event_ids: list[str]) -> list[ContentRow]:
+        if not event_ids:
+            return []
+        c = tables.content.c
+        query = select(
+            c.event_id, c.part, c.org_id, c.sha256, c.key_version, c.created_us, c.nonce, c.ciphertext
+        ).where(c.event_id.in_(event_ids))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [ContentRow(**dict(row)) for row in rows]

@@ -1,0 +1,209 @@
+"""Writing chains: register a chain, append a batch (records, content, checkpoint) in one commit.
+
+Only the writer task calls these; nothing here runs on a request's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tollhouse.audit import tables
+from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, SealedRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ChainInfo:
+    """One chain's row: who writes it and how it links to the one before."""
+
+    chain_id: str
+    replica_id: str
+    host: str
+    pid: int
+    started_us: int
+    heartbeat_us: int
+    closed_us: int | None = None
+    predecessor: str | None = None
+    successor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRow:
+    """A signed statement of a chain's head: ``seq`` and its ``hash`` at ``time_us``."""
+
+    chain_id: str
+    seq: int
+    hash: str
+    time_us: int
+    key_id: str
+    signature: str  # base64
+
+
+@dataclass(frozen=True, slots=True)
+class ContentRow:
+    """One encrypted piece of content, referenced from a record by event id and digest."""
+
+    event_id: str
+    part: str
+    org_id: str
+    sha256: str
+    key_version: int
+    created_us: int
+    nonce: bytes
+    ciphertext: bytes
+
+
+class ChainStore:
+    """The write side of the audit tables."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._insert_records = _insert_sql("audit_records", ROW_COLUMNS, engine.dialect.paramstyle)
+
+    async def register(self, info: ChainInfo) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(tables.chains.insert().values(**_info_row(info)))
+
+    async def orphans(self, replica_id: str, exclude: str) -> list[ChainInfo]:
+        """Chains of ``replica_id`` that were never closed nor adopted, oldest first."""
+        query = (
+            select(tables.chains)
+            .where(
+                and_(
+                    tables.chains.c.replica_id == replica_id,
+                    tables.chains.c.closed_us.is_(None),
+                    tables.chains.c.successor.is_(None),
+                    tables.chains.c.chain_id != exclude,
+                )
+            )
+            .order_by(tables.chains.c.started_us)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [ChainInfo(**dict(row)) for row in rows]
+
+    async def claim(self, chain_id: str, successor: str) -> bool:
+        """Mark ``chain_id`` as continued by ``successor``; false if another writer got there first."""
+        statement = (
+            update(tables.chains)
+            .where(and_(tables.chains.c.chain_id == chain_id, tables.chains.c.successor.is_(None)))
+            .values(successor=successor)
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(statement)
+        return bool(result.rowcount == 1)
+
+    async def release(self, chain_id: str, successor: str) -> None:
+        """Undo a ``claim`` whose linking record could not be written."""
+        statement = (
+            update(tables.chains)
+            .where(and_(tables.chains.c.chain_id == chain_id, tables.chains.c.successor == successor))
+            .values(successor=None)
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def head(self, chain_id: str) -> ChainHead:
+        """The last durable record of a chain (an empty head if it has none)."""
+        last = (
+            select(tables.records.c.seq, tables.records.c.hash)
+            .where(tables.records.c.chain_id == chain_id)
+            .order_by(tables.records.c.seq.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(last)).first()
+        return ChainHead() if row is None else ChainHead(int(row.seq), bytes.fromhex(row.hash))
+
+    async def append(
+        self,
+        chain_id: str,
+        sealed: Sequence[SealedRecord],
+        content: Sequence[ContentRow] = (),
+        checkpoint: CheckpointRow | None = None,
+        now_us: int | None = None,
+    ) -> None:
+        """Write one batch atomically: all of it is durable when this returns, or none of it."""
+        async with self.engine.begin() as conn:
+            if sealed:
+                # Straight to the driver: the rows are plain tuples, so SQLAlchemy's per-row
+                # parameter processing (most of the cost of a big batch) has nothing to add.
+                await conn.exec_driver_sql(self._insert_records, [s.row() for s in sealed])
+            if content:
+                await conn.execute(tables.content.insert(), [_content_row(c) for c in content])
+            if checkpoint is not None:
+                await conn.execute(tables.checkpoints.insert().values(**_checkpoint_row(checkpoint)))
+            if now_us is not None:
+                await conn.execute(
+                    update(tables.chains)
+                    .where(tables.chains.c.chain_id == chain_id)
+                    .values(heartbeat_us=now_us)
+                )
+
+    async def close(self, chain_id: str, now_us: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(tables.chains).where(tables.chains.c.chain_id == chain_id).values(closed_us=now_us)
+            )
+
+    async def count(self, chain_id: str) -> int:
+        async with self.engine.connect() as conn:
+            query = (
+                select(func.count()).select_from(tables.records).where(tables.records.c.chain_id == chain_id)
+            )
+            return int((await conn.execute(query)).scalar_one())
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
+    """An INSERT with the driver's own placeholders (sqlite: ``?``, asyncpg: ``$n``)."""
+    marks = {
+        "qmark": ["?"] * len(columns),
+        "numeric_dollar": [f"${i}" for i in range(1, len(columns) + 1)],
+        "numeric": [f":{i}" for i in range(1, len(columns) + 1)],
+        "format": ["%s"] * len(columns),
+    }.get(paramstyle)
+    if marks is None:
+        raise ValueError(f"unsupported driver parameter style {paramstyle!r}")
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"  # noqa: S608 - fixed names
+
+
+def _info_row(info: ChainInfo) -> dict[str, Any]:
+    return {
+        "chain_id": info.chain_id,
+        "replica_id": info.replica_id,
+        "host": info.host,
+        "pid": info.pid,
+        "started_us": info.started_us,
+        "heartbeat_us": info.heartbeat_us,
+        "closed_us": info.closed_us,
+        "predecessor": info.predecessor,
+        "successor": info.successor,
+    }
+
+
+def _content_row(row: ContentRow) -> dict[str, Any]:
+    return {
+        "event_id": row.event_id,
+        "part": row.part,
+        "org_id": row.org_id,
+        "sha256": row.sha256,
+        "key_version": row.key_version,
+        "created_us": row.created_us,
+        "nonce": row.nonce,
+        "ciphertext": row.ciphertext,
+    }
+
+
+def _checkpoint_row(row: CheckpointRow) -> dict[str, Any]:
+    return {
+        "chain_id": row.chain_id,
+        "seq": row.seq,
+        "hash": row.hash,
+        "time_us": row.time_us,
+        "key_id": row.key_id,
+        "signature": row.signature,
+    }

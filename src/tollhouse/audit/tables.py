@@ -1,0 +1,86 @@
+"""The audit tables (SQLAlchemy Core): chains, chained records, checkpoints, content, data keys.
+
+The migration ``storage/migrations/versions/audit_0001.py`` creates the same tables; these
+definitions are what queries are built from.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+
+metadata = MetaData()
+_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
+
+chains = Table(
+    "audit_chains",
+    metadata,
+    Column("chain_id", String(128), primary_key=True),
+    Column("replica_id", String(128), nullable=False, index=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_us", BigInteger, nullable=False),
+    Column("heartbeat_us", BigInteger, nullable=False),
+    Column("closed_us", BigInteger),
+    Column("predecessor", String(128)),
+    Column("successor", String(128)),  # set when a restarted writer adopts this chain
+)
+
+records = Table(
+    "audit_records",
+    metadata,
+    Column("chain_id", String(128), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("event_id", String(32), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("time_us", BigInteger, nullable=False),
+    Column("request_id", String(128)),
+    Column("principal_id", String(255)),
+    Column("principal_kind", String(16)),
+    Column("org_id", String(255)),
+    Column("session_id", String(255)),
+    Column("trace_id", String(32)),
+    Column("status", Integer),
+    Column("verdict", String(32)),
+    Column("body", Text, nullable=False),
+    Index("ix_audit_records_time", "time_us"),
+    Index("ix_audit_records_session", "session_id"),
+    Index("ix_audit_records_trace", "trace_id"),
+    Index("ix_audit_records_principal", "principal_id"),
+    Index("ix_audit_records_request", "request_id"),
+)
+
+checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("chain_id", String(128), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("time_us", BigInteger, nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", Text, nullable=False),
+)
+
+content = Table(
+    "audit_content",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("event_id", String(32), nullable=False, index=True),
+    Column("part", String(32), nullable=False),
+    Column("org_id", String(255), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("key_version", Integer, nullable=False),
+    Column("created_us", BigInteger, nullable=False, index=True),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+data_keys = Table(
+    "audit_data_keys",
+    metadata,
+    Column("org_id", String(255), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("wrapped", LargeBinary),  # NULL once shredded
+    Column("created_us", BigInteger, nullable=False),
+    Column("shredded_us", BigInteger),
+)

@@ -1,0 +1,236 @@
+"""The chain writer: one task per process that seals queued records and commits them in batches.
+
+Group commit: the task takes everything queued (up to ``batch_max``), seals it onto the
+chain, encrypts its content and writes it all in one transaction, with a signed checkpoint
+when one is due. Strict-mode callers wait on a future that the commit resolves, so one commit
+serves every caller in the batch. A failed commit changes nothing: the head stays where the
+database has it, async records go back to the queue, strict callers get the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from tollhouse.audit.chain import ChainHead, SealedRecord, seal
+from tollhouse.audit.checkpoint import Checkpointer
+from tollhouse.audit.events import AuditEvent, EventType
+from tollhouse.audit.lifecycle import WriterIdentity, adopt_orphans, genesis_event, new_chain_info
+from tollhouse.audit.queue import AuditQueue, ContentPiece, Entry, Item
+from tollhouse.audit.store import ChainStore, CheckpointRow, ContentRow
+from tollhouse.audit.vault import ContentVault
+
+log = logging.getLogger("tollhouse.audit")
+
+_IDLE_TICK_S = 5.0  # how often an idle writer checks for a due checkpoint or heartbeat
+_HEARTBEAT_S = 30.0
+_MAX_BACKOFF_S = 5.0
+_STOP_ATTEMPTS = 5  # failed commits in a row after which shutdown stops waiting for the database
+# A big batch is built and sealed in slices, so requests sharing the event loop are not held up.
+_YIELD_EVERY = 128
+
+
+class AuditWriteFailed(Exception):
+    """A batch could not be made durable (the database refused or is unreachable)."""
+
+
+class RecordListener(Protocol):
+    """Sees every record once it is durable (export sinks); must only enqueue."""
+
+    def accept(self, records: Sequence[SealedRecord]) -> None: ...
+
+
+class ChainWriter:
+    """Owns this process's chain. ``start`` opens it, ``stop`` drains and closes it."""
+
+    def __init__(
+        self,
+        store: ChainStore,
+        queue: AuditQueue,
+        me: WriterIdentity,
+        *,
+        batch_max: int,
+        flush_interval_s: float,
+        vault: ContentVault | None = None,
+        checkpointer: Checkpointer | None = None,
+        listeners: Sequence[RecordListener] = (),
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.me = me
+        self.chain_id = me.chain_id
+        self.head = ChainHead()
+        self._batch_max = batch_max
+        self._flush_s = flush_interval_s
+        self._vault = vault
+        self._checkpointer = checkpointer
+        self._listeners = tuple(listeners)
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._failures = 0
+        self._last_commit = time.monotonic()
+
+    async def start(self) -> None:
+        """Register this chain, adopt crashed ones, write the genesis record, start the task."""
+        links = await adopt_orphans(self.store, self.me)
+        try:
+            await self.store.register(new_chain_info(self.me, links))
+            await self._commit([Entry(genesis_event(self.me, links).to_record())], raise_errors=True)
+        except Exception:
+            for link in links:
+                await self.store.release(str(link["chain"]), self.chain_id)
+            raise
+        self._task = asyncio.create_task(self._run(), name=f"audit-writer-{self.chain_id}")
+
+    async def stop(self) -> None:
+        """Drain the queue, append ``chain.close`` with a final checkpoint, mark the chain closed."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self.queue.wake.set()
+        await self._task
+        self._task = None
+        close = AuditEvent(EventType.CHAIN_CLOSE, detail={"reason": "shutdown"})
+        await self._commit([Entry(close.to_record())], raise_errors=True, force_checkpoint=True)
+        await self.store.close(self.chain_id, time.time_ns() // 1000)
+        if self._checkpointer is not None:
+            await self._checkpointer.drain()
+
+    async def durable(self, entry: Entry, timeout_s: float) -> None:
+        """Queue ``entry`` and wait until it is committed (strict mode)."""
+        entry.done = asyncio.get_running_loop().create_future()
+        self.queue.offer(entry, urgent=True)
+        try:
+            await asyncio.wait_for(asyncio.shield(entry.done), timeout_s)
+        except TimeoutError:
+            raise AuditWriteFailed(f"the audit record was not durable within {timeout_s:g}s") from None
+
+    async def _run(self) -> None:
+        queue = self.queue
+        while True:
+            if self._stopping and (not len(queue) or self._failures >= _STOP_ATTEMPTS):
+                if len(queue):
+                    log.error("audit database unreachable at shutdown: %s", queue.abandon())
+                return
+            if not len(queue) and not self._stopping:
+                await _wait(queue.wake, _IDLE_TICK_S)
+            queue.wake.clear()
+            if len(queue) and not queue.urgent and len(queue) < self._batch_max and not self._stopping:
+                await _wait(queue.wake, self._flush_s)
+                queue.wake.clear()
+            items = queue.take(self._batch_max)
+            if items or self._tick_due():
+                await self._commit(items)
+
+    def _tick_due(self) -> bool:
+        idle = time.monotonic() - self._last_commit
+        return idle >= _HEARTBEAT_S or (self._checkpointer is not None and self._checkpointer.due(self.head))
+
+    async def _commit(
+        self, items: list[Item], raise_errors: bool = False, force_checkpoint: bool = False
+    ) -> None:
+        entries = await self._expand(items)
+        dropped = self.queue.take_drop_counts()
+        if dropped:
+            entries.append(Entry(_dropped_event(dropped).to_record()))
+        now_us = time.time_ns() // 1000
+        head, sealed = self.head, []
+        for n, entry in enumerate(entries, 1):
+            record, head = seal(entry.record, self.chain_id, head, entry.time_us)
+            sealed.append(record)
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        try:
+            content = await self._seal_content(entries, now_us)
+            checkpoint = self._checkpoint(head, now_us, force_checkpoint)
+            await self.store.append(self.chain_id, sealed, content, checkpoint, now_us)
+        except Exception as exc:
+            if await self._committed_anyway(head):
+                checkpoint = None
+            else:
+                self._failed(entries, dropped, exc)
+                if raise_errors:
+                    raise AuditWriteFailed(str(exc)) from exc
+                await asyncio.sleep(min(_MAX_BACKOFF_S, 0.1 * 2**self._failures))
+                return
+        self._succeeded(entries, sealed, head, checkpoint)
+
+    async def _expand(self, items: list[Item]) -> list[Entry]:
+        entries: list[Entry] = []
+        for n, item in enumerate(items, 1):
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            if isinstance(item, Entry):
+                entries.append(item)
+                continue
+            try:
+                entries.extend(item())
+            except Exception:  # a bug building one call's records must not stop the chain
+                log.exception("building audit records failed")
+                self.queue.stats.dropped["build_error"] += 1
+        return entries
+
+    async def _seal_content(self, entries: list[Entry], now_us: int) -> list[ContentRow]:
+        pieces: list[ContentPiece] = [piece for entry in entries for piece in entry.content]
+        if not pieces or self._vault is None:
+            return []
+        return await self._vault.seal(pieces, now_us)
+
+    def _checkpoint(self, head: ChainHead, now_us: int, force: bool) -> CheckpointRow | None:
+        if self._checkpointer is None or not self._checkpointer.due(head, force):
+            return None
+        return self._checkpointer.make(self.chain_id, head, now_us)
+
+    async def _committed_anyway(self, head: ChainHead) -> bool:
+        """After an error: did the commit reach the database before the connection failed?"""
+        if head.seq == self.head.seq:
+            return False
+        try:
+            return await self.store.head(self.chain_id) == head
+        except Exception:
+            return False
+
+    def _failed(self, entries: list[Entry], dropped: dict[str, int], exc: Exception) -> None:
+        self._failures += 1
+        log.error("audit commit of %d records failed (attempt %d): %s", len(entries), self._failures, exc)
+        self.queue.stats.dropped.update(dropped)
+        retry: list[Item] = []
+        for entry in entries:
+            if entry.done is not None:
+                if not entry.done.done():
+                    entry.done.set_exception(AuditWriteFailed(str(exc)))
+            elif entry.record.get("type") != EventType.AUDIT_DROPPED:
+                retry.append(entry)
+        self.queue.put_back(retry)
+
+    def _succeeded(
+        self,
+        entries: list[Entry],
+        sealed: list[SealedRecord],
+        head: ChainHead,
+        checkpoint: CheckpointRow | None,
+    ) -> None:
+        self.head, self._failures, self._last_commit = head, 0, time.monotonic()
+        for entry in entries:
+            if entry.done is not None and not entry.done.done():
+                entry.done.set_result(None)
+        if checkpoint is not None and self._checkpointer is not None:
+            self._checkpointer.committed(checkpoint)
+        for listener in self._listeners:
+            try:
+                listener.accept(sealed)
+            except Exception:
+                log.exception("audit listener %s failed", type(listener).__name__)
+
+
+async def _wait(event: asyncio.Event, timeout_s: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout_s)
+
+
+def _dropped_event(counts: dict[str, int]) -> AuditEvent:
+    return AuditEvent(EventType.AUDIT_DROPPED, detail={f"dropped_{k}": v for k, v in sorted(counts.items())})

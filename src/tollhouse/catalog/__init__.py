@@ -1,0 +1,1 @@
+"""The model catalog: context windows, output limits, prices and capabilities per provider model."""

@@ -1,0 +1,1 @@
+"""Identity repositories over SQLAlchemy Core: they take an engine and return ``records`` types."""

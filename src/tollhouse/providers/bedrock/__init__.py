@@ -1,0 +1,1 @@
+"""AWS Bedrock Converse / ConverseStream (SigV4-signed; binary event streams), and embeddings."""

@@ -1,0 +1,119 @@
+"""The chain writer over every backend: group commit, strict durability, restarts, failures."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.support.audit_chain import make_writer, sample_event, service
+from tollhouse.audit.queue import Entry
+from tollhouse.audit.reader import AuditReader
+from tollhouse.audit.store import ChainStore
+from tollhouse.audit.writer import AuditWriteFailed
+
+
+async def _types(engine: AsyncEngine, chain_id: str) -> list[str]:
+    return [r.columns["type"] async for r in AuditReader(engine).records(chain_id)]
+
+
+async def test_async_records_are_chained_checkpointed_and_verify(engine: AsyncEngine) -> None:
+    writer = make_writer(engine, every=25)
+    await writer.start()
+    for n in range(100):
+        if n % 25 == 24:  # a strict caller makes the writer commit now: checkpoints follow commits
+            await writer.durable(Entry(sample_event(n).to_record()), 5.0)
+        else:
+            assert writer.queue.offer(Entry(sample_event(n).to_record()))
+    await writer.stop()
+    types = await _types(engine, writer.chain_id)
+    assert types[0] == "chain.start" and types[-1] == "chain.close" and len(types) == 102
+    report = await service(engine).verify()
+    assert report.ok, report.problems
+    (chain,) = report.chains
+    assert chain.records == 102 and chain.closed and chain.checkpoints >= 4
+    checkpoints = await AuditReader(engine).checkpoints(writer.chain_id)
+    assert checkpoints[-1].seq == 101  # the close record is always covered
+
+
+class CountingStore(ChainStore):
+    """The real store, counting its commits."""
+
+    commits = 0
+
+    async def append(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        self.commits += 1
+        await super().append(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_strict_callers_share_group_commits(engine: AsyncEngine) -> None:
+    writer = make_writer(engine)
+    writer.store = store = CountingStore(engine)
+    await writer.start()
+    before = store.commits
+    await asyncio.gather(*(writer.durable(Entry(sample_event(n).to_record()), 5.0) for n in range(200)))
+    assert await ChainStore(engine).count(writer.chain_id) == 201  # durable when awaited
+    assert store.commits - before < 100  # most callers rode along on someone else's commit
+    await writer.stop()
+    assert (await service(engine).verify()).ok
+
+
+async def test_restart_after_crash_links_the_new_chain(engine: AsyncEngine) -> None:
+    first = make_writer(engine)
+    await first.start()
+    for n in range(10):
+        await first.durable(Entry(sample_event(n).to_record()), 5.0)
+    assert first._task is not None
+    first._task.cancel()  # the process dies: no close record, the chain stays open
+    with pytest.raises(asyncio.CancelledError):
+        await first._task
+    second = make_writer(engine)
+    await second.start()
+    await second.stop()
+    chains = {c.chain_id: c for c in await AuditReader(engine).chains()}
+    assert chains[first.chain_id].successor == second.chain_id
+    assert chains[second.chain_id].predecessor == first.chain_id
+    report = await service(engine).verify()
+    assert report.ok, report.problems
+    assert report.notes == []
+
+
+async def test_a_truncated_crashed_chain_is_caught_through_its_successor(engine: AsyncEngine) -> None:
+    first = make_writer(engine)
+    await first.start()
+    for n in range(6):
+        await first.durable(Entry(sample_event(n).to_record()), 5.0)
+    assert first._task is not None
+    first._task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first._task
+    second = make_writer(engine)
+    await second.start()
+    await second.stop()
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("DELETE FROM audit_records WHERE chain_id = :c AND seq >= 5"), {"c": first.chain_id}
+        )
+    report = await service(engine).verify()
+    assert not report.ok
+    (problem,) = report.problems
+    assert (problem.chain_id, problem.seq, problem.kind) == (first.chain_id, 5, "truncated")
+
+
+async def test_failed_commits_fail_strict_callers_and_retry_async_records(engine: AsyncEngine) -> None:
+    writer = make_writer(engine)
+    await writer.start()
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE audit_records RENAME TO audit_records_away"))
+    for n in range(5):
+        writer.queue.offer(Entry(sample_event(n).to_record()))
+    with pytest.raises(AuditWriteFailed):
+        await writer.durable(Entry(sample_event(99).to_record()), 5.0)
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE audit_records_away RENAME TO audit_records"))
+    await writer.stop()
+    types = await _types(engine, writer.chain_id)
+    assert len(types) == 7  # genesis, the five async records (retried), close; not the failed strict one
+    assert (await service(engine).verify()).ok

@@ -1,0 +1,164 @@
+"""Tampering with the real database, one kind at a time: verify catches each and names the record."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.support.audit_chain import make_writer, sample_event, service
+from tollhouse.audit.canonical import canonical, chain_hash
+from tollhouse.audit.chain import index_columns
+from tollhouse.audit.queue import Entry
+from tollhouse.audit.reader import AuditReader
+from tollhouse.audit.service import read_witness
+from tollhouse.audit.verify import Problem
+
+
+@pytest.fixture
+async def chain(engine: AsyncEngine, tmp_path: Path) -> str:
+    """A closed chain of 42 records (genesis, 40 events, close), checkpointed every 10 records."""
+    writer = make_writer(engine, every=10, witness_file=str(tmp_path / "witness.jsonl"))
+    await writer.start()
+    for n in range(40):
+        await writer.durable(Entry(sample_event(n).to_record()), 5.0)
+    await writer.stop()
+    assert (await service(engine).verify()).ok
+    return writer.chain_id
+
+
+async def _sql(engine: AsyncEngine, statement: str, **params: object) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text(statement), params)
+
+
+async def _only_problem(engine: AsyncEngine, witness: Path | None = None) -> Problem:
+    report = await service(engine).verify(witness=read_witness(witness) if witness else None)
+    assert not report.ok
+    return report.problems[0]
+
+
+async def test_changed_field(engine: AsyncEngine, chain: str) -> None:
+    await _sql(
+        engine,
+        'UPDATE audit_records SET body = replace(body, \'"route":"gpt-test"\', \'"route":"gpt-free"\') '
+        "WHERE chain_id = :c AND seq = 7",
+        c=chain,
+    )
+    problem = await _only_problem(engine)
+    assert (problem.chain_id, problem.seq, problem.kind) == (chain, 7, "modified")
+
+
+async def test_changed_index_column(engine: AsyncEngine, chain: str) -> None:
+    await _sql(
+        engine, "UPDATE audit_records SET principal_id = 'mallory' WHERE chain_id = :c AND seq = 8", c=chain
+    )
+    problem = await _only_problem(engine)
+    assert (problem.seq, problem.kind) == (8, "modified") and "principal_id" in problem.message
+
+
+async def test_deleted_record(engine: AsyncEngine, chain: str) -> None:
+    await _sql(engine, "DELETE FROM audit_records WHERE chain_id = :c AND seq = 12", c=chain)
+    problem = await _only_problem(engine)
+    assert (problem.seq, problem.kind) == (12, "missing")
+
+
+async def test_inserted_record(engine: AsyncEngine, chain: str) -> None:
+    # The attacker makes room at 15 and writes a well-formed record whose hash links to 14.
+    reader = AuditReader(engine)
+    rows = [r async for r in reader.records(chain)]
+    for row in reversed(rows[15:]):
+        await _sql(
+            engine,
+            "UPDATE audit_records SET seq = seq + 1 WHERE chain_id = :c AND seq = :s",
+            c=chain,
+            s=row.seq,
+        )
+    forged = sample_event(15).to_record() | {"v": 1, "chain": chain, "seq": 15, "route": "gpt-forged"}
+    digest = chain_hash(bytes.fromhex(rows[14].hash), canonical(forged))
+    columns = index_columns(forged)
+    await _sql(
+        engine,
+        "INSERT INTO audit_records (chain_id, seq, hash, body, event_id, type, time_us, request_id, principal_id, "
+        "principal_kind, org_id, session_id, trace_id, status, verdict) VALUES (:chain_id, 15, :hash, :body, "
+        ":event_id, :type, :time_us, :request_id, :principal_id, :principal_kind, :org_id, :session_id, :trace_id, "
+        ":status, :verdict)",
+        chain_id=chain,
+        hash=digest.hex(),
+        body=canonical(forged).decode(),
+        **columns,
+    )
+    problem = await _only_problem(engine)
+    assert (problem.seq, problem.kind) == (15, "inserted")
+
+
+async def test_swapped_records(engine: AsyncEngine, chain: str) -> None:
+    for old, new in ((20, -1), (21, 20), (-1, 21)):
+        await _sql(
+            engine,
+            "UPDATE audit_records SET seq = :n WHERE chain_id = :c AND seq = :o",
+            c=chain,
+            o=old,
+            n=new,
+        )
+    problem = await _only_problem(engine)
+    assert (problem.seq, problem.kind) == (20, "reordered") and "swapped" in problem.message
+
+
+async def test_truncated_tail(engine: AsyncEngine, chain: str) -> None:
+    await _sql(engine, "DELETE FROM audit_records WHERE chain_id = :c AND seq >= 35", c=chain)
+    problem = await _only_problem(engine)
+    assert (problem.seq, problem.kind) == (35, "truncated")
+
+
+async def test_truncated_tail_and_checkpoints_caught_by_the_witness(
+    engine: AsyncEngine, chain: str, tmp_path: Path
+) -> None:
+    await _sql(engine, "DELETE FROM audit_records WHERE chain_id = :c AND seq >= 35", c=chain)
+    await _sql(engine, "DELETE FROM audit_checkpoints WHERE chain_id = :c AND seq >= 35", c=chain)
+    assert (await service(engine).verify()).ok  # the database alone now looks consistent…
+    problem = await _only_problem(engine, tmp_path / "witness.jsonl")  # …the witness does not
+    assert (problem.seq, problem.kind) == (35, "truncated")
+
+
+async def test_replaced_checkpoint_signature(engine: AsyncEngine, chain: str) -> None:
+    checkpoints = await AuditReader(engine).checkpoints(chain)
+    target = checkpoints[1]
+    forged = base64.b64encode(bytes(64)).decode()
+    await _sql(
+        engine,
+        "UPDATE audit_checkpoints SET signature = :s WHERE chain_id = :c AND seq = :q",
+        s=forged,
+        c=chain,
+        q=target.seq,
+    )
+    problem = await _only_problem(engine)
+    assert (problem.seq, problem.kind) == (target.seq, "forged_checkpoint")
+
+
+async def test_modified_and_rehashed_is_caught_by_the_next_checkpoint(
+    engine: AsyncEngine, chain: str
+) -> None:
+    # A stronger attacker edits record 5 and recomputes every hash after it.
+    rows = [r async for r in AuditReader(engine).records(chain)]
+    prev = bytes.fromhex(rows[4].hash)
+    for row in rows[5:]:
+        record = orjson.loads(row.body)
+        if row.seq == 5:
+            record["route"] = "gpt-free"
+        prev = chain_hash(prev, canonical(record))
+        await _sql(
+            engine,
+            "UPDATE audit_records SET body = :b, hash = :h WHERE chain_id = :c AND seq = :s",
+            b=canonical(record).decode(),
+            h=prev.hex(),
+            c=chain,
+            s=row.seq,
+        )
+    first_checkpoint_after = min(c.seq for c in await AuditReader(engine).checkpoints(chain) if c.seq >= 5)
+    problem = await _only_problem(engine)
+    assert (problem.seq, problem.kind) == (first_checkpoint_after, "forged_checkpoint")

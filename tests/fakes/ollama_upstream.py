@@ -1,0 +1,76 @@
+"""A local fake of Ollama's native API: ``/api/chat`` (JSON, or NDJSON when streaming) and
+``/api/embed``. Tool call arguments are objects; a tool message names its tool in
+``tool_name``; usage is ``prompt_eval_count`` / ``eval_count`` on the last (``done``) line.
+Model ``missing`` answers Ollama's 404. Reference: https://github.com/ollama/ollama/blob/main/docs/api.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from .loopback import LoopbackServer, json_response
+from .scripted_reply import Plan, pieces, plan
+
+_FIELDS = {"model", "messages", "stream", "tools", "format", "options", "think", "keep_alive"}
+
+
+def _plan(body: dict[str, Any]) -> Plan:
+    messages = body["messages"]
+    results: list[str] = []
+    for message in reversed(messages):
+        if message["role"] != "tool":
+            break
+        results.insert(0, message["content"])
+    text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    tools = [(t["function"]["name"], t["function"].get("parameters")) for t in body.get("tools") or []]
+    return plan(text, tools, results, prompt_words=len(orjson.dumps(messages)) // 4)
+
+
+class FakeOllama(LoopbackServer):
+    """Fake Ollama server (no auth, as a local Ollama)."""
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/api/chat", self._chat)
+        app.router.add_post("/api/embed", self._embed)
+
+    async def _embed(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        vectors = [[0.5, float(len(t))] for t in body["input"]]
+        return json_response({"model": body["model"], "embeddings": vectors, "prompt_eval_count": 3})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if set(body) - _FIELDS:
+            return json_response({"error": f"invalid field {sorted(set(body) - _FIELDS)[0]}"}, 400)
+        if body["model"] == "missing":
+            return json_response({"error": 'model "missing" not found, try pulling it first'}, 404)
+        for message in body["messages"]:
+            if message["role"] == "tool" and "tool_name" not in message:
+                return json_response({"error": "tool message without tool_name"}, 400)
+        reply = _plan(body)
+        calls = [{"function": {"name": n, "arguments": a}} for _, n, a in reply.calls]
+        final = {"model": body["model"], "created_at": "2025-06-01T10:00:00Z", "done": True, "done_reason": "stop",
+                 "prompt_eval_count": reply.input_tokens, "eval_count": reply.output_tokens}  # fmt: skip
+        if not body.get("stream", True):
+            message = {
+                "role": "assistant",
+                "content": reply.text or "",
+                **({"tool_calls": calls} if calls else {}),
+            }
+            return json_response({**final, "message": message})
+        response = web.StreamResponse(headers={"content-type": "application/x-ndjson"})
+        await response.prepare(request)
+        lines: list[dict[str, Any]] = (
+            [{"role": "assistant", "content": p} for p in pieces(reply.text, 5)] if reply.text else []
+        )
+        lines += [{"role": "assistant", "content": "", "tool_calls": [c]} for c in calls]
+        for message in lines:
+            await response.write(
+                orjson.dumps({"model": body["model"], "message": message, "done": False}) + b"\n"
+            )
+        await response.write(orjson.dumps({**final, "message": {"role": "assistant", "content": ""}}) + b"\n")
+        await response.write_eof()
+        return response

@@ -1,0 +1,69 @@
+"""What every native fake answers, decided from the request it received (in neutral terms).
+
+Tools offered and no tool result yet → call up to two of them (parallel calls) with
+arguments that satisfy their schemas; a JSON schema asked for → a matching JSON object;
+otherwise ``fake reply to: <last user text>`` (or ``fake answer from tools: …`` after tool
+results). Token counts are word counts, so tests can check that usage arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+
+@dataclass
+class Plan:
+    text: str | None = None
+    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (id, name, args)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+
+def sample(schema: Any, key: str = "value") -> Any:
+    """A value satisfying a simple JSON Schema."""
+    if not isinstance(schema, dict):
+        return key
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = kind.lower() if isinstance(kind, str) else kind
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties") or {}
+        return {k: sample(v, k) for k, v in props.items()}
+    if kind == "array":
+        return [sample(schema.get("items"), key)]
+    if kind in ("integer", "number"):
+        return 7
+    if kind == "boolean":
+        return True
+    return f"{key}-sample"
+
+
+def plan(
+    last_user_text: str,
+    tools: list[tuple[str, Any]],
+    tool_results: list[str],
+    json_schema: Any = None,
+    prompt_words: int = 0,
+) -> Plan:
+    """The reply to a request with ``tools`` (name, schema) offered and ``tool_results`` sent back."""
+    if tools and not tool_results:
+        calls = [(f"call_{i + 1:02d}", name, sample(schema)) for i, (name, schema) in enumerate(tools[:2])]
+        words = sum(len(orjson.dumps(args)) // 4 + 1 for _, _, args in calls)
+        return Plan(calls=calls, input_tokens=prompt_words, output_tokens=words)
+    if json_schema is not None:
+        text = orjson.dumps(sample(json_schema)).decode()
+    elif tool_results:
+        text = "fake answer from tools: " + "; ".join(tool_results)
+    else:
+        text = f"fake reply to: {last_user_text}"
+    return Plan(text=text, input_tokens=prompt_words, output_tokens=len(text.split()))
+
+
+def pieces(text: str, size: int = 4) -> list[str]:
+    """``text`` in small pieces, as a model streams it (arguments split across many chunks)."""
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]

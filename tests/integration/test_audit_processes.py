@@ -1,0 +1,255 @@
+"""The audit trail across real gateway processes: SIGKILL under strict load, workers, replicas.
+
+Each test runs ``python -m tollhouse.cli.main serve --config …`` as a separate process, so a
+crash is a real SIGKILL and every worker writes its own chain to a real database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+from sqlalchemy import text
+
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.support.audit_chain import MASTER_KEY, SIGNING_KEY, signer
+from tests.support.gateway import CLIENT_KEY, free_port, upstream_config
+from tollhouse.audit.reader import AuditReader
+from tollhouse.audit.search import SearchFilters
+from tollhouse.audit.service import AuditService
+from tollhouse.audit.verify import VerifyReport
+from tollhouse.storage.engine import create_engine
+
+PG_ADMIN = os.environ.get("TOLLHOUSE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+HEADERS = {"authorization": f"Bearer {CLIENT_KEY}"}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'audit.db'}"
+        return
+    name = f"audit_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+async def _pg_admin(statement: str) -> None:
+    engine = create_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+class Served:
+    """One `tollhouse serve` process."""
+
+    def __init__(self, config: dict[str, Any], tmp_path: Path, name: str, workers: int = 1) -> None:
+        self.path = tmp_path / f"{name}.yaml"
+        self.path.write_text(yaml.safe_dump(config))
+        self.log = tmp_path / f"{name}.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Served:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tollhouse.cli.main",
+                    "serve",
+                    "--config",
+                    str(self.path),
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while not self._ready():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(self.log.read_text())
+            time.sleep(0.2)
+        return self
+
+    def _ready(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def gateway_config(fake: FakeOpenAI, url: str, mode: str, **audit: Any) -> dict[str, Any]:
+    config = upstream_config(fake.base_url)
+    config["database"] = {"url": url}
+    config["audit"] = {
+        "enabled": True,
+        "mode": mode,
+        "content": {"mode": "full", "master_key": base64.b64encode(MASTER_KEY).decode()},
+        "checkpoints": {"signing_key": SIGNING_KEY, "every": 50, "interval_s": 1},
+        **audit,
+    }
+    return config
+
+
+async def _call(session: aiohttp.ClientSession, url: str, n: int) -> str | None:
+    """One chat call (every third streamed); the request id if the whole answer arrived."""
+    stream = n % 3 == 0
+    body = {"model": "gpt-test", "messages": [{"role": "user", "content": f"call {n}"}], "stream": stream}
+    try:
+        async with session.post(f"{url}/v1/chat/completions", json=body, headers=HEADERS) as resp:
+            data = await resp.read()
+            if resp.status != 200:
+                return None
+            complete = b"data: [DONE]" in data if stream else data.rstrip().endswith(b"}")
+            return resp.headers["x-request-id"] if complete else None
+    except (TimeoutError, aiohttp.ClientError):
+        return None
+
+
+async def _load(url: str, seconds: float, concurrency: int = 8) -> list[str]:
+    """Calls from ``concurrency`` clients for ``seconds``; the ids of those fully answered."""
+    done: list[str] = []
+    deadline = time.monotonic() + seconds
+    counter = iter(range(1_000_000))
+
+    async def client() -> None:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            while time.monotonic() < deadline:
+                request_id = await _call(session, url, next(counter))
+                if request_id:
+                    done.append(request_id)
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return done
+
+
+async def _recorded_pairs(url: str, request_ids: list[str]) -> dict[str, set[str]]:
+    engine = create_engine(url)
+    try:
+        service = AuditService(engine)
+        found: dict[str, set[str]] = {}
+        for record in await service.search(SearchFilters(limit=10_000)):
+            if record.get("request_id") in request_ids:
+                found.setdefault(record["request_id"], set()).add(record["type"])
+        return found
+    finally:
+        await engine.dispose()
+
+
+def test_sigkill_under_strict_load_loses_no_answered_call(
+    database_url: str, tmp_path: Path, upstream: FakeOpenAI
+) -> None:
+    served = Served(gateway_config(upstream, database_url, "strict"), tmp_path, "gw").start()
+    try:
+
+        async def load_then_kill() -> list[str]:
+            task = asyncio.ensure_future(_load(served.url, seconds=2.5))
+            await asyncio.sleep(1.5)
+            served.kill()  # mid-load: requests are in flight, commits in progress
+            return await task
+
+        answered = asyncio.run(load_then_kill())
+        assert len(answered) > 20
+        served.start()  # the same replica again: its new chain links the crashed one
+        assert asyncio.run(_load(served.url, seconds=0.5, concurrency=2))
+    finally:
+        served.stop()
+    pairs = asyncio.run(_recorded_pairs(database_url, answered))
+    missing = [rid for rid in answered if pairs.get(rid) != {"llm.request", "llm.response"}]
+    assert not missing, f"{len(missing)} answered calls lack a record: {missing[:5]}"
+    report = asyncio.run(_verify(database_url))
+    assert report.ok, report.problems
+    assert report.notes == []  # the crashed chain is linked, not left open
+    crashed, restarted = report.chains
+    assert not crashed.closed and restarted.closed
+    assert restarted.records > 1
+
+
+async def _verify(url: str) -> VerifyReport:
+    engine = create_engine(url)
+    try:
+        return await AuditService(engine, [signer().public_key]).verify()
+    finally:
+        await engine.dispose()
+
+
+async def _chains(url: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        return [c.chain_id for c in await AuditReader(engine).chains()]
+    finally:
+        await engine.dispose()
+
+
+def test_workers_and_replicas_write_separate_chains_that_all_verify(
+    tmp_path: Path, upstream: FakeOpenAI
+) -> None:
+    name = f"audit_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    replicas = [
+        Served(gateway_config(upstream, url, mode, replica_id=f"replica-{i}"), tmp_path, f"r{i}", workers=2)
+        for i, mode in enumerate(("async", "strict"))
+    ]
+    try:
+        for replica in replicas:
+            replica.start()
+
+        async def spread() -> list[str]:
+            return [
+                rid for replica in replicas for rid in await _load(replica.url, seconds=1.0, concurrency=4)
+            ]
+
+        answered = asyncio.run(spread())
+        for replica in replicas:
+            replica.stop()
+        chains = asyncio.run(_chains(url))
+        assert len(chains) == 4  # two workers in each of two replicas
+        assert {c.split("-")[1] for c in chains} == {"0", "1"}
+        pairs = asyncio.run(_recorded_pairs(url, answered))
+        assert all(pairs.get(rid) == {"llm.request", "llm.response"} for rid in answered)
+        report = asyncio.run(_verify(url))
+        assert report.ok, report.problems
+        assert all(chain.closed for chain in report.chains) and report.notes == []
+    finally:
+        for replica in replicas:
+            replica.stop()
+        asyncio.run(_pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
