@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-command benchmark: install what the targets need (idempotent), then run
-# bench/runner.py, which writes bench/RESULTS.md. Settings are env vars; see
+# bench/runner.py, which writes bench/RESULTS.md (BENCH_OUT). Settings are env vars; see
 # bench/README.md. Everything installed here lands in bench/.work/ (gitignored),
 # except nginx and wrk, which come from apt.
 set -euo pipefail
@@ -55,7 +55,8 @@ JSON
   npm install --prefix "$PK" --no-audit --no-fund --loglevel=error
 fi
 
-if wants tollhouse || wants floor; then
+# tollhouse and its variants (tollhouse-vkey, tollhouse-audit-async, ...) serve from .venv.
+if wants floor || [[ " $TARGETS " == *" tollhouse"* ]]; then
   [ -x .venv/bin/python ] || { echo "no .venv: create it and pip install -e . first" >&2; exit 1; }
 fi
 

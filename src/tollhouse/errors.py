@@ -5,16 +5,21 @@
     │   ├── InvalidRequest         400     invalid_request_error
     │   ├── Unauthenticated        401     authentication_error
     │   ├── Forbidden              403     permission_error
+    │   │   └── ApprovalRequired   403     approval_required: a guardrail holds a tool call for approval
     │   ├── NotFound               404     not_found_error (UnknownModel: model_not_found)
     │   ├── RequestTimeout         408     timeout (the client was too slow sending its body)
     │   ├── PayloadTooLarge        413     invalid_request_error / request_too_large
-    │   └── RateLimited            429     rate_limit_error
+    │   ├── RateLimited            429     rate_limit_error
+    │   └── GuardBlocked           400     content_filter: a guardrail blocked the prompt or the answer
     ├── AuditUnavailable           503     audit_unavailable: the audit trail could not record the call
+    ├── GuardUnavailable           503     guard_unavailable: a fail-closed guard failed or timed out
     └── UpstreamError              the provider failed us; retryable / fallback_allowed decide routing
         ├── UpstreamTimeout        504     timeout
+        │   └── DeadlineExceeded   504     deadline_exceeded: the route's deadline ran out
         ├── UpstreamUnavailable    502     upstream_error (connection refused / reset / bad body)
         ├── UpstreamRejected       4xx     the provider refused the request itself (its 400/404/422)
-        │   └── UpstreamContentFiltered 400 content_filter: the provider's safety system blocked it
+        │   ├── UpstreamContentFiltered 400 content_filter: the provider's safety system blocked it
+        │   └── UpstreamContextExceeded 400 context_length_exceeded: too long for this model
         ├── UpstreamRateLimited    429     the provider's rate limit
         └── UpstreamAuthFailed     502     the gateway's provider credential was refused
 
@@ -104,6 +109,20 @@ class RateLimited(ClientError):
     code = "rate_limit_exceeded"
 
 
+class ApprovalRequired(Forbidden):
+    """A guardrail holds the model's tool call until someone approves it."""
+
+    code = "approval_required"
+
+
+class GuardBlocked(ClientError):
+    """A guardrail blocked the prompt, a tool result, the answer or a tool call."""
+
+    status = 400
+    type = "invalid_request_error"
+    code = "content_filter"
+
+
 class UpstreamError(TollhouseError):
     """The provider behind a route failed; the router may retry or fall back."""
 
@@ -140,6 +159,21 @@ class UpstreamContentFiltered(UpstreamRejected):
     fallback_allowed = True
 
 
+class UpstreamContextExceeded(UpstreamRejected):
+    """The prompt does not fit the model's context window; a larger-context model may take it."""
+
+    code = "context_length_exceeded"
+    fallback_allowed = True
+
+
+class DeadlineExceeded(UpstreamTimeout):
+    """The route's deadline ran out across its attempts; no time is left to try another target."""
+
+    code = "deadline_exceeded"
+    retryable = False
+    fallback_allowed = False
+
+
 class UpstreamRateLimited(UpstreamError):
     status = 429
     type = "rate_limit_error"
@@ -161,4 +195,13 @@ class AuditUnavailable(TollhouseError):
     status = 503
     type = "service_unavailable"
     code = "audit_unavailable"
+    retryable = True
+
+
+class GuardUnavailable(TollhouseError):
+    """A fail-closed guard raised or timed out, so the call is refused rather than unguarded."""
+
+    status = 503
+    type = "service_unavailable"
+    code = "guard_unavailable"
     retryable = True

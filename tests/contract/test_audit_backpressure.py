@@ -50,7 +50,9 @@ async def test_spilled_records_are_replayed_into_the_chain(engine: AsyncEngine, 
     assert (await service(engine).verify()).ok
 
 
-async def test_shutdown_without_a_database_spills_instead_of_hanging(engine: AsyncEngine, tmp_path: Path) -> None:
+async def test_shutdown_without_a_database_spills_instead_of_hanging(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
     spill = SpillFile(str(tmp_path / "spill.jsonl"))
     writer = make_writer(engine)
     writer.queue = queue = AuditQueue(100, "spill", 1.0, spill=spill, batch_max=500)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -88,3 +89,11 @@ async def test_retention_deletes_old_content_and_keeps_records(engine: AsyncEngi
         newest = (await conn.execute(text("SELECT max(created_us) FROM audit_content"))).scalar()
     assert await shred_expired(engine, days=30, now_us=newest + later) == 4
     assert (await service(engine).verify()).ok
+
+
+async def test_two_writers_creating_the_first_key_of_an_organisation_agree(engine: AsyncEngine) -> None:
+    first, second = ContentVault(engine, MASTER_KEY), ContentVault(engine, MASTER_KEY)
+    pieces = [ContentPiece(f"e{n}", "request", "org-new", "00" * 32, b"hello") for n in range(2)]
+    rows_a, rows_b = await asyncio.gather(first.seal(pieces[:1], 1), second.seal(pieces[1:], 1))
+    assert rows_a[0].key_version == rows_b[0].key_version == 1
+    assert await first.open(rows_b[0]) == await second.open(rows_a[0]) == b"hello"

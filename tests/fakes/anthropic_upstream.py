@@ -3,9 +3,10 @@
 It checks what the real API checks that a translator can get wrong — the ``x-api-key`` and
 ``anthropic-version`` headers, required ``max_tokens``, known top-level fields only, user/
 assistant alternation, every ``tool_result`` answering a ``tool_use`` of the turn before —
-and answers with ``scripted_reply``. Model ``error-NNN`` answers that status with
-Anthropic's error body. Wire format: https://docs.anthropic.com/en/api/messages and
-https://docs.anthropic.com/en/api/messages-streaming.
+and answers with ``scripted_reply`` (``output_config.format`` asks for JSON of a schema:
+https://docs.claude.com/en/docs/build-with-claude/structured-outputs). Model ``error-NNN``
+answers that status with Anthropic's error body. Wire format:
+https://docs.anthropic.com/en/api/messages and https://docs.anthropic.com/en/api/messages-streaming.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import orjson
 from aiohttp import web
 
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, pieces, plan
+from .scripted_reply import Plan, base64_note, pieces, plan
 
 _FIELDS = {
     "model", "max_tokens", "messages", "system", "stop_sequences", "temperature", "top_p", "top_k",
     "stream", "tools", "tool_choice", "thinking", "metadata", "service_tier", "container", "mcp_servers",
+    "output_config",
 }  # fmt: skip
-_COUNT_FIELDS = {"model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers"}
+_COUNT_FIELDS = {"model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers",
+                 "output_config"}  # fmt: skip
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                 404: "not_found_error", 429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}  # fmt: skip
 
@@ -62,7 +65,7 @@ def _plan(body: dict[str, Any]) -> Plan:
     blocks = (
         last["content"] if isinstance(last["content"], list) else [{"type": "text", "text": last["content"]}]
     )
-    text = " ".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+    text = " ".join(t for b in blocks if (t := _block_text(b)) is not None)
     results = [
         r["content"] if isinstance(r["content"], str) else " ".join(c.get("text", "") for c in r["content"])
         for r in blocks
@@ -75,7 +78,23 @@ def _plan(body: dict[str, Any]) -> Plan:
     elif choice.get("type") == "none":
         tools = []
     words = len(orjson.dumps(body["messages"])) // 4
-    return plan(text, tools, results, prompt_words=words)
+    fmt = (body.get("output_config") or {}).get("format") or {}
+    schema = fmt.get("schema") if fmt.get("type") == "json_schema" else None
+    return plan(text, tools, results, schema, prompt_words=words)
+
+
+def _block_text(block: dict[str, Any]) -> str | None:
+    """A user block as the fake reads it: text, or an image named by ``base64_note``."""
+    if block.get("type") == "text":
+        return str(block.get("text", ""))
+    if block.get("type") == "image":
+        source = block.get("source") or {}
+        return (
+            base64_note(source.get("data", ""))
+            if source.get("type") == "base64"
+            else f"[image {source.get('url')}]"
+        )
+    return None
 
 
 def _content(reply: Plan) -> list[dict[str, Any]]:
@@ -119,7 +138,7 @@ class FakeAnthropic(LoopbackServer):
         model = body["model"]
         if model.startswith("error-"):
             return _error(int(model[6:]), f"scripted failure for {model}")
-        reply = _plan(body)
+        reply = self.last_plan = _plan(body)
         stop = "tool_use" if reply.calls else "end_turn"
         usage = {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}
         if not body.get("stream"):

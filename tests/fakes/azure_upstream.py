@@ -16,7 +16,7 @@ import orjson
 from aiohttp import web
 
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, pieces, plan
+from .scripted_reply import Plan, openai_content_text, pieces, plan
 
 FILTERS = {
     "hate": {"filtered": False, "severity": "safe"},
@@ -37,9 +37,11 @@ def _plan(body: dict[str, Any]) -> Plan:
         if message["role"] != "tool":
             break
         results.insert(0, str(message["content"]))
-    text = next((str(m["content"]) for m in reversed(messages) if m["role"] == "user"), "")
+    text = next((openai_content_text(m["content"]) for m in reversed(messages) if m["role"] == "user"), "")
     tools = [(t["function"]["name"], t["function"].get("parameters")) for t in body.get("tools") or []]
-    return plan(text, tools, results, prompt_words=len(orjson.dumps(messages)) // 4)
+    fmt = body.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
+    return plan(text, tools, results, schema, prompt_words=len(orjson.dumps(messages)) // 4)
 
 
 def _message(reply: Plan) -> dict[str, Any]:
@@ -110,7 +112,7 @@ class FakeAzure(LoopbackServer):
                     "usage": {"prompt_tokens": 4, "total_tokens": 4},
                 }
             )
-        reply = _plan(body)
+        reply = self.last_plan = _plan(body)
         finish = "tool_calls" if reply.calls else "stop"
         usage = {"prompt_tokens": reply.input_tokens, "completion_tokens": reply.output_tokens,
                  "total_tokens": reply.input_tokens + reply.output_tokens}  # fmt: skip

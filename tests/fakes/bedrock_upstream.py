@@ -21,10 +21,11 @@ from aiohttp import web
 
 from .aws_eventstream import event, exception
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, pieces, plan
+from .scripted_reply import Plan, base64_note, pieces, plan
 
 _FIELDS = {"messages", "system", "inferenceConfig", "toolConfig", "additionalModelRequestFields",
            "guardrailConfig", "promptVariables", "requestMetadata", "performanceConfig"}  # fmt: skip
+_IMAGE_FORMATS = {"png", "jpeg", "gif", "webp"}
 _ERRORS = {400: "ValidationException", 403: "AccessDeniedException", 404: "ResourceNotFoundException",
            429: "ThrottlingException", 500: "InternalServerException", 503: "ServiceUnavailableException"}  # fmt: skip
 
@@ -82,6 +83,8 @@ def _check(body: Any) -> str | None:
         if message.get("role") != ("user" if i % 2 == 0 else "assistant"):
             return "A conversation must alternate between user and assistant roles."
         for block in message["content"]:
+            if "image" in block and block["image"].get("format") not in _IMAGE_FORMATS:
+                return f"messages.{i}: image format must be one of {sorted(_IMAGE_FORMATS)}"
             if "toolResult" in block and block["toolResult"]["toolUseId"] not in uses:
                 return f"The toolResult blocks at messages.{i} do not match the toolUse blocks"
         uses = {b["toolUse"]["toolUseId"] for b in message["content"] if "toolUse" in b}
@@ -92,7 +95,11 @@ def _check(body: Any) -> str | None:
 
 def _plan(body: dict[str, Any]) -> Plan:
     last = body["messages"][-1]["content"]
-    text = " ".join(b["text"] for b in last if "text" in b)
+    text = " ".join(
+        b["text"] if "text" in b else base64_note(b["image"]["source"].get("bytes", ""))
+        for b in last
+        if "text" in b or "image" in b
+    )
     results = [
         " ".join(c.get("text", "") for c in b["toolResult"]["content"]) for b in last if "toolResult" in b
     ]
@@ -138,7 +145,7 @@ class FakeBedrock(LoopbackServer):
         problem = _check(body)
         if problem is not None:
             return _error(400, "ValidationException", problem)
-        reply = _plan(body)
+        reply = self.last_plan = _plan(body)
         stop = "tool_use" if reply.calls else "end_turn"
         usage = {"inputTokens": reply.input_tokens, "outputTokens": reply.output_tokens,
                  "totalTokens": reply.input_tokens + reply.output_tokens}  # fmt: skip

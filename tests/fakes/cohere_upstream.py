@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, pieces, plan
+from .scripted_reply import Plan, openai_content_text, pieces, plan
 
 _FIELDS = {"model", "messages", "stream", "tools", "tool_choice", "strict_tools", "response_format", "max_tokens",
            "temperature", "p", "k", "seed", "stop_sequences", "frequency_penalty", "presence_penalty", "logprobs",
@@ -40,12 +40,12 @@ def _plan(body: dict[str, Any]) -> Plan:
         if message["role"] != "tool":
             break
         results.insert(0, str(message["content"]))
-    text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    text = next((openai_content_text(m["content"]) for m in reversed(messages) if m["role"] == "user"), "")
     tools = [(t["function"]["name"], t["function"].get("parameters")) for t in body.get("tools") or []]
     if body.get("tool_choice") == "NONE":
         tools = []
     schema = (body.get("response_format") or {}).get("json_schema")
-    return plan(str(text), tools, results, schema, prompt_words=len(orjson.dumps(messages)) // 4)
+    return plan(text, tools, results, schema, prompt_words=len(orjson.dumps(messages)) // 4)
 
 
 def _usage(reply: Plan) -> dict[str, Any]:
@@ -93,7 +93,7 @@ class FakeCohere(LoopbackServer):
         problem = _check(body)
         if problem is not None:
             return json_response({"id": "e-3", "message": problem}, 400)
-        reply = _plan(body)
+        reply = self.last_plan = _plan(body)
         finish = "TOOL_CALL" if reply.calls else "COMPLETE"
         calls = [{"id": f"{n}_{c}", "type": "function", "function": {"name": n, "arguments": orjson.dumps(a).decode()}}
                  for c, n, a in reply.calls]  # fmt: skip

@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, pieces, plan
+from .scripted_reply import Plan, base64_note, pieces, plan
 
 _TOP = {
     "contents",
@@ -92,7 +92,11 @@ def _check(body: Any) -> str | None:
 
 def _plan(body: dict[str, Any]) -> tuple[Plan, bool]:
     last = body["contents"][-1]["parts"]
-    text = " ".join(p["text"] for p in last if "text" in p)
+    text = " ".join(
+        p["text"] if "text" in p else base64_note(p["inlineData"]["data"])
+        for p in last
+        if "text" in p or "inlineData" in p
+    )
     results = [str(p["functionResponse"]["response"].get("content")) for p in last if "functionResponse" in p]
     config = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
     tools = [
@@ -135,7 +139,7 @@ class FakeGemini(LoopbackServer):
     def __init__(self, api_key: str, vertex_token: str = "") -> None:
         super().__init__()
         self.api_key = api_key
-        self.vertex_token = vertex_token
+        self.vertex_tokens = {vertex_token} if vertex_token else set()  # tests add minted tokens
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1beta/models/{call}", self._gemini)
@@ -150,7 +154,8 @@ class FakeGemini(LoopbackServer):
         return await self._call(request)
 
     async def _vertex(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("authorization") != f"Bearer {self.vertex_token}":
+        auth = request.headers.get("authorization", "")
+        if not (auth.startswith("Bearer ") and auth[7:] in self.vertex_tokens):
             return _error(401, "Request had invalid authentication credentials.")
         return await self._call(request)
 
@@ -174,6 +179,7 @@ class FakeGemini(LoopbackServer):
         if model == "blocked":
             return json_response({"promptFeedback": {"blockReason": "SAFETY"}, "modelVersion": model})
         reply, thinking = _plan(body)
+        self.last_plan = reply
         thoughts = 21 if thinking else 0
         if method == "generateContent":
             candidate = {

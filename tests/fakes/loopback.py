@@ -1,7 +1,8 @@
 """A threaded aiohttp server on 127.0.0.1 for the native-provider fakes.
 
 Each fake (``anthropic_upstream``, ``gemini_upstream``, …) adds its routes; this class runs
-them on their own event loop in a background thread, records every request and lets tests
+them on their own event loop in a background thread, records every request (and the last
+scripted reply, whose token counts tests compare with the usage callers see) and lets tests
 reset and inspect it, so sync tests and the gateway under test both reach it over real HTTP.
 """
 
@@ -17,6 +18,7 @@ import orjson
 from aiohttp import web
 
 from .openai_upstream import RecordedRequest
+from .scripted_reply import Plan
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -28,6 +30,7 @@ class LoopbackServer:
         self.port = 0
         self.base_url = ""
         self.requests: list[RecordedRequest] = []
+        self.last_plan: Plan | None = None  # the last answer a scripted fake decided on
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -115,6 +118,7 @@ class LoopbackServer:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.last_plan = None
 
     @property
     def last_request(self) -> RecordedRequest:

@@ -1,7 +1,9 @@
 """A local fake of Ollama's native API: ``/api/chat`` (JSON, or NDJSON when streaming) and
 ``/api/embed``. Tool call arguments are objects; a tool message names its tool in
 ``tool_name``; usage is ``prompt_eval_count`` / ``eval_count`` on the last (``done``) line.
-Model ``missing`` answers Ollama's 404. Reference: https://github.com/ollama/ollama/blob/main/docs/api.md.
+Images arrive base64 in a message's ``images``; ``format`` asks for JSON (of a schema, or
+``"json"``). Model ``missing`` answers Ollama's 404, ``error-NNN`` that status.
+Reference: https://github.com/ollama/ollama/blob/main/docs/api.md.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, pieces, plan
+from .scripted_reply import Plan, base64_note, pieces, plan
 
 _FIELDS = {"model", "messages", "stream", "tools", "format", "options", "think", "keep_alive"}
 
@@ -24,9 +26,15 @@ def _plan(body: dict[str, Any]) -> Plan:
         if message["role"] != "tool":
             break
         results.insert(0, message["content"])
-    text = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    user = next((m for m in reversed(messages) if m["role"] == "user"), {})
+    text = " ".join([user.get("content", ""), *(base64_note(i) for i in user.get("images") or [])])
     tools = [(t["function"]["name"], t["function"].get("parameters")) for t in body.get("tools") or []]
-    return plan(text, tools, results, prompt_words=len(orjson.dumps(messages)) // 4)
+    fmt = body.get("format")  # a JSON schema, or "json" for any JSON object
+    words = len(orjson.dumps(messages)) // 4
+    reply = plan(text.strip(), tools, results, fmt if isinstance(fmt, dict) else None, prompt_words=words)
+    if fmt == "json" and reply.text is not None:
+        reply.text = orjson.dumps({"answer": reply.text}).decode()
+    return reply
 
 
 class FakeOllama(LoopbackServer):
@@ -47,10 +55,12 @@ class FakeOllama(LoopbackServer):
             return json_response({"error": f"invalid field {sorted(set(body) - _FIELDS)[0]}"}, 400)
         if body["model"] == "missing":
             return json_response({"error": 'model "missing" not found, try pulling it first'}, 404)
+        if body["model"].startswith("error-"):
+            return json_response({"error": f"scripted failure for {body['model']}"}, int(body["model"][6:]))
         for message in body["messages"]:
             if message["role"] == "tool" and "tool_name" not in message:
                 return json_response({"error": "tool message without tool_name"}, 400)
-        reply = _plan(body)
+        reply = self.last_plan = _plan(body)
         calls = [{"function": {"name": n, "arguments": a}} for _, n, a in reply.calls]
         final = {"model": body["model"], "created_at": "2025-06-01T10:00:00Z", "done": True, "done_reason": "stop",
                  "prompt_eval_count": reply.input_tokens, "eval_count": reply.output_tokens}  # fmt: skip

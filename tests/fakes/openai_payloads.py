@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from .scripted_reply import openai_content_text
+
 # Fixed so that whole responses are byte-for-byte reproducible (golden-file friendly).
 CREATED = 1_735_689_600
 SYSTEM_FINGERPRINT = "fp_fake0001"
@@ -127,13 +129,13 @@ def count_tokens(text: str) -> int:
 
 
 def message_text(message: dict[str, Any]) -> str:
-    """Text of a message whose content is a string or a list of content parts."""
+    """Text of a message whose content is a string or a list of content parts (images named
+    by ``scripted_reply.data_url_note``, so a test sees that the bytes arrived)."""
     content = message.get("content")
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        parts = [p.get("text", "") for p in content if isinstance(p, dict) and "text" in p]
-        return " ".join(str(p) for p in parts)
+        return openai_content_text([p for p in content if isinstance(p, dict)])
     return ""
 
 

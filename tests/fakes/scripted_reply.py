@@ -3,15 +3,22 @@
 Tools offered and no tool result yet → call up to two of them (parallel calls) with
 arguments that satisfy their schemas; a JSON schema asked for → a matching JSON object;
 otherwise ``fake reply to: <last user text>`` (or ``fake answer from tools: …`` after tool
-results). Token counts are word counts, so tests can check that usage arrives.
+results). Images in the last user turn are named in that text by ``image_note`` (format
+from the bytes, size, digest), so a test proves the bytes arrived intact. Token counts are
+word counts, so tests can check that usage arrives.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"), (b"RIFF", "webp"))
 
 
 @dataclass
@@ -21,6 +28,43 @@ class Plan:
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+
+
+def image_note(data: bytes) -> str:
+    """How a fake names an image it received: ``[image png 70 bytes sha256:…]``."""
+    kind = next((name for magic, name in _MAGIC if data.startswith(magic)), "unknown")
+    return f"[image {kind} {len(data)} bytes sha256:{hashlib.sha256(data).hexdigest()[:12]}]"
+
+
+def base64_note(data: str) -> str:
+    """``image_note`` for base64 text; text that is not base64 is named as such."""
+    try:
+        return image_note(base64.b64decode(data, validate=True))
+    except (binascii.Error, ValueError):
+        return "[image not base64]"
+
+
+def data_url_note(url: str) -> str:
+    """``image_note`` for a ``data:`` URL; another URL is named as it is (fakes fetch nothing)."""
+    head, sep, data = url.partition(",")
+    if not (url.startswith("data:") and sep and head.endswith(";base64")):
+        return f"[image {url}]"
+    return base64_note(data)
+
+
+def openai_content_text(content: Any) -> str:
+    """The text of OpenAI-shaped message content (a string, or ``text`` / ``image_url`` parts),
+    images named by ``data_url_note``; the shape Azure, Cohere v2 and Mistral share."""
+    if not isinstance(content, list):
+        return "" if content is None else str(content)
+    out: list[str] = []
+    for part in content:
+        if part.get("type") == "text":
+            out.append(str(part.get("text", "")))
+        elif part.get("type") == "image_url":
+            image = part.get("image_url")
+            out.append(data_url_note(image.get("url", "") if isinstance(image, dict) else str(image)))
+    return " ".join(out)
 
 
 def sample(schema: Any, key: str = "value") -> Any:

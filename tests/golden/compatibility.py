@@ -24,6 +24,7 @@ DOC = REPO / "docs" / "compatibility.md"
 # (input stem, input ext, expected stem, expected ext) per translation direction, by label.
 _PAIRS = {
     "request": ("canonical_request", ".json", "wire_request", ".json"),
+    "passthrough": ("openai_request", ".json", "wire_request_passthrough", ".json"),
     "response": ("wire_response", ".json", "canonical_response", ".json"),
     "stream": ("wire_stream", ".sse", "canonical_events", ".json"),
     "error": ("wire_error", ".json", "canonical_error", ".json"),
@@ -34,6 +35,21 @@ _SURFACE_NAMES = {
     "count_tokens": "Anthropic `/v1/messages/count_tokens`",
     "responses": "OpenAI Responses `/v1/responses`",
 }
+# Columns in this order (the provider families of tests/support/fleet.py, then the demo); others after.
+_PROVIDER_ORDER = (
+    "openai", "azure", "anthropic", "gemini", "vertex", "bedrock", "cohere", "mistral", "ollama",
+    "openai_compatible", "demo",
+)  # fmt: skip
+_PROVIDERS_TEXT = """\
+Each column is a provider kind reached through the running gateway, against a local fake
+of that provider's API speaking its wire format (`tests/fakes/`): `openai` (kind `openai`)
+and `openai_compatible` (kind `openai_compatible`) reach a fake OpenAI API; `azure` a fake
+Azure OpenAI resource; `anthropic` a fake Anthropic API (Anthropic callers take the
+passthrough lane); `gemini` and `vertex` a fake Gemini API and its Vertex AI paths;
+`bedrock` a fake Bedrock runtime (SigV4, Converse, event streams); `cohere` a fake Cohere v2
+API; `mistral` the `mistral` catalog row over a fake Mistral API; `ollama` a fake Ollama
+native API (kind `ollama_native`); `demo` the built-in demo provider. Every other pair of
+surface and provider goes through the canonical model."""
 
 
 def _kinds(case: Path) -> list[str]:
@@ -100,24 +116,34 @@ def e2e_marks() -> dict[tuple[str, str], dict[str, list[str]]]:
     return found
 
 
-def _e2e_table(marks: dict[tuple[str, str], dict[str, list[str]]]) -> list[str]:
-    columns = sorted(marks, key=lambda k: (list(_SURFACE_NAMES).index(k[0]), k[1]))
-    used = {f for c in columns for f in marks[c]}
+def _provider_key(name: str) -> tuple[int, str]:
+    return (_PROVIDER_ORDER.index(name) if name in _PROVIDER_ORDER else len(_PROVIDER_ORDER), name)
+
+
+def _e2e_table(marks: dict[tuple[str, str], dict[str, list[str]]], surface: str) -> list[str]:
+    """One surface: a row per feature, a column per provider it was tested against."""
+    columns = sorted((p for s, p in marks if s == surface), key=_provider_key)
+    used = {f for p in columns for f in marks[(surface, p)]}
     lines = [
-        "| feature | " + " | ".join(f"{s} → `{p}`" for s, p in columns) + " |",
+        "| feature | " + " | ".join(f"`{p}`" for p in columns) + " |",
         "|---" * (len(columns) + 1) + "|",
     ]
     for feature in (f for f in FEATURES if f in used):
-        lines.append(
-            f"| {feature} | " + " | ".join("✓" if feature in marks[c] else "—" for c in columns) + " |"
-        )
+        cells = ("✓" if feature in marks[(surface, p)] else "—" for p in columns)
+        lines.append(f"| {feature} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _e2e_tables(marks: dict[tuple[str, str], dict[str, list[str]]]) -> list[str]:
+    out: list[str] = []
+    for surface in sorted({s for s, _ in marks}, key=list(_SURFACE_NAMES).index):
+        out += [f"### {_SURFACE_NAMES[surface]}", "", *_e2e_table(marks, surface), ""]
+    return out
 
 
 def render() -> str:
     providers, dialects = fixture_folders()
     marks = e2e_marks()
-    surfaces = sorted({s for s, _ in marks}, key=list(_SURFACE_NAMES).index)
     out = [
         "# Compatibility",
         "",
@@ -131,17 +157,13 @@ def render() -> str:
         "",
         "## Surfaces end to end",
         "",
-        "Surface → provider (`demo`: the built-in demo provider; `openai_compatible`: a fake",
-        "OpenAI-compatible upstream reached by translation; `anthropic`: a fake Anthropic API,",
-        "Anthropic-in taking the passthrough lane). Surfaces: "
-        + ", ".join(_SURFACE_NAMES[s] for s in surfaces)
-        + ".",
+        _PROVIDERS_TEXT,
         "",
-        *_e2e_table(marks),
-        "",
+        *_e2e_tables(marks),
         "## Translation fixtures: providers (canonical ⇄ upstream wire format)",
         "",
-        "`request`: canonical → wire request; `response`: wire → canonical response; `stream`:",
+        "`request`: canonical → wire request; `passthrough`: an OpenAI caller's body → the body",
+        "forwarded on the passthrough lane; `response`: wire → canonical response; `stream`:",
         "upstream SSE / event stream → canonical events; `error`: status and body → gateway error.",
         "",
         *_fixture_table(providers),
@@ -157,7 +179,9 @@ def render() -> str:
         "## Tests behind each end-to-end mark",
         "",
     ]
-    for surface, provider in sorted(marks, key=lambda k: (list(_SURFACE_NAMES).index(k[0]), k[1])):
+    for surface, provider in sorted(
+        marks, key=lambda k: (list(_SURFACE_NAMES).index(k[0]), _provider_key(k[1]))
+    ):
         out.append(f"- **{surface} → {provider}**")
         for feature in (f for f in FEATURES if f in marks[(surface, provider)]):
             tests = ", ".join(f"`{t}`" for t in sorted(set(marks[(surface, provider)][feature])))

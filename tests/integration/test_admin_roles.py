@@ -61,6 +61,8 @@ def _sample_body(ep: Endpoint) -> Any:
         "PutPolicy": {"text": 'permit(principal, action == Action::"invoke_model", resource);'},
         "PolicyTest": {"principal": "watcher", "action": "invoke_model", "resource": "model:gpt-test"},
         "PutCredential": {"value": "sk-matrix-credential-000"},
+        "DefinitionDecision": {"target": "missing-server/missing-tool"},
+        "CallDecision": {"note": "matrix"},
     }
     return samples[ep.body.__name__]
 

@@ -130,7 +130,17 @@ def test_workers_share_metrics_and_logs_hold_no_secrets(
         ).models.list()
 
     pids = set()
-    for _ in range(10):  # every scrape, whichever worker answers, sees all 20 requests
+    # Workers publish their aggregates every second; once published, every scrape, whichever
+    # worker answers it, sees all 20 requests.
+    deadline = time.monotonic() + 5
+    while True:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        seen = _metric(text, "tollhouse_requests_total", surface="chat", model="gpt-test", status="200")
+        if seen == 20 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    for _ in range(10):
         with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
             text = resp.read().decode()
         assert _metric(text, "tollhouse_requests_total", surface="chat", model="gpt-test", status="200") == 20

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
+from tests.support.compat import covers
 from tests.support.gateway import RunningGateway
 from tollhouse.http.factory import demo_config
 
@@ -18,6 +19,7 @@ def demo() -> Iterator[openai.OpenAI]:
         yield openai.OpenAI(base_url=gw.base_url, api_key="sk-demo", max_retries=0)
 
 
+@covers("chat", ("demo",), "basic", "usage")
 def test_demo_chat_is_deterministic(demo: openai.OpenAI) -> None:
     messages = [{"role": "user", "content": "Hello"}]
     first = demo.chat.completions.create(model="demo", messages=messages)  # type: ignore[arg-type]
@@ -27,6 +29,7 @@ def test_demo_chat_is_deterministic(demo: openai.OpenAI) -> None:
     assert first.usage is not None and first.usage.prompt_tokens > 0
 
 
+@covers("chat", ("demo",), "stream_text", "usage")
 def test_demo_stream_matches_non_stream(demo: openai.OpenAI) -> None:
     messages = [{"role": "user", "content": "stream me"}]
     whole = demo.chat.completions.create(model="demo", messages=messages)  # type: ignore[arg-type]
@@ -43,6 +46,7 @@ def test_demo_stream_matches_non_stream(demo: openai.OpenAI) -> None:
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
 
 
+@covers("chat", ("demo",), "tools")
 def test_demo_tool_call(demo: openai.OpenAI) -> None:
     tools = [
         {

@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from tests.fakes.openai_upstream import FakeOpenAI
+from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, UPSTREAM_KEY, RunningGateway, free_port, upstream_config
 
 HELLO = [{"role": "user", "content": "hello"}]
@@ -61,6 +62,7 @@ def assert_envelope(body: Any, type_: str, code: str | None = None) -> None:
         ("slow-4", 504, openai.InternalServerError, "timeout"),
     ],
 )
+@covers("chat", ("openai_compatible",), "errors")
 def test_upstream_errors_map_to_statuses(
     gateway: RunningGateway,
     upstream: FakeOpenAI,
@@ -78,6 +80,7 @@ def test_upstream_errors_map_to_statuses(
     assert UPSTREAM_KEY not in info.value.response.text and CLIENT_KEY not in info.value.response.text
 
 
+@covers("chat", ("openai_compatible",), "errors")
 def test_upstream_429_passes_retry_after(gateway: RunningGateway, upstream: FakeOpenAI) -> None:
     status, headers, body = chat(gateway, "error-429")
     assert status == 429 and headers["retry-after"] == "2"

@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from tests.fakes.openai_upstream import FakeOpenAI
+from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, UPSTREAM_KEY, RunningGateway
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is a tollhouse?"}]
@@ -44,6 +45,7 @@ def aclient(gateway: RunningGateway) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, max_retries=0)
 
 
+@covers("chat", ("openai_compatible",), "basic", "system", "usage")
 def test_chat_non_stream(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     result = client.chat.completions.create(model="gpt-test", messages=MESSAGES)  # type: ignore[arg-type]
     assert result.choices[0].message.content == "fake reply to: What is a tollhouse?"
@@ -57,6 +59,7 @@ def test_chat_non_stream(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     assert sent.json["messages"] == MESSAGES
 
 
+@covers("chat", ("openai_compatible",), "basic", "passthrough")
 def test_chat_options_and_unknown_fields_reach_upstream(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     result = client.chat.completions.create(
         model="gpt-test",
@@ -77,6 +80,7 @@ def test_chat_options_and_unknown_fields_reach_upstream(client: openai.OpenAI, u
     assert (sent["n"], sent["stop"], sent["seed"], sent["user"]) == (2, ["tollhouse"], 7, "u-1")
 
 
+@covers("chat", ("openai_compatible",), "stream_text", "usage")
 def test_chat_stream_with_usage(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(
         model="gpt-test", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
@@ -93,6 +97,7 @@ def test_chat_stream_with_usage(client: openai.OpenAI) -> None:
     assert usage is not None and usage.completion_tokens > 0
 
 
+@covers("chat", ("openai_compatible",), "stream_text", "passthrough")
 def test_stream_without_usage_request_hides_usage_chunk(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     chunks = list(client.chat.completions.create(model="gpt-test", messages=MESSAGES, stream=True))  # type: ignore[call-overload]
     assert chunks and all(c.usage is None for c in chunks)
@@ -101,6 +106,7 @@ def test_stream_without_usage_request_hides_usage_chunk(client: openai.OpenAI, u
     assert upstream.last_request.json["stream_options"] == {"include_usage": True}
 
 
+@covers("chat", ("openai_compatible",), "tools", "parallel_tools")
 def test_tools_parallel_non_stream(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     result = client.chat.completions.create(model="gpt-test", messages=MESSAGES, tools=TOOLS)  # type: ignore[arg-type]
     calls = result.choices[0].message.tool_calls or []
@@ -110,6 +116,7 @@ def test_tools_parallel_non_stream(client: openai.OpenAI, upstream: FakeOpenAI) 
     assert upstream.last_request.json["tools"] == TOOLS
 
 
+@covers("chat", ("openai_compatible",), "stream_tools")
 def test_tools_stream_arguments_reassemble(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(model="gpt-test", messages=MESSAGES, tools=TOOLS, stream=True)  # type: ignore[call-overload]
     calls: dict[int, dict[str, str]] = {}
@@ -124,6 +131,7 @@ def test_tools_stream_arguments_reassemble(client: openai.OpenAI) -> None:
     assert all(isinstance(json.loads(c["arguments"]), dict) for c in calls.values())
 
 
+@covers("chat", ("openai_compatible",), "tool_results")
 def test_tool_result_round_trip(client: openai.OpenAI) -> None:
     messages = [
         *MESSAGES,
@@ -144,6 +152,7 @@ def test_tool_result_round_trip(client: openai.OpenAI) -> None:
     assert "sunny, 21C" in (result.choices[0].message.content or "")
 
 
+@covers("chat", ("openai_compatible",), "json_schema", "vision")
 def test_response_format_json_schema_and_multimodal(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
     content = [
@@ -175,6 +184,7 @@ def test_models_lists_aliases(client: openai.OpenAI) -> None:
     assert "gpt-test" in ids and "embed-test" in ids
 
 
+@covers("chat", ("openai_compatible",), "async", "stream_text")
 async def test_async_client_chat_stream_and_embeddings(aclient: openai.AsyncOpenAI) -> None:
     result = await aclient.chat.completions.create(model="gpt-test", messages=MESSAGES)  # type: ignore[arg-type]
     assert result.choices[0].message.content

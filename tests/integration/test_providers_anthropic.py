@@ -11,6 +11,7 @@ import pytest
 
 from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.integration import sdk_checks
+from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, RunningGateway
 
 UPSTREAM_KEY = "sk-ant-upstream-7c1d"
@@ -42,6 +43,7 @@ def client(gateway: RunningGateway, fake: FakeAnthropic) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, max_retries=0)
 
 
+@covers("chat", ("anthropic",), "basic", "system", "usage")
 def test_chat(client: openai.OpenAI, fake: FakeAnthropic) -> None:
     sdk_checks.check_chat(client, "claude")
     sent = fake.last_request
@@ -52,11 +54,13 @@ def test_chat(client: openai.OpenAI, fake: FakeAnthropic) -> None:
     assert sent.json["system"] == "Be brief."  # the system message moved to the top level
 
 
+@covers("chat", ("anthropic",), "stream_text", "usage")
 def test_stream(client: openai.OpenAI, fake: FakeAnthropic) -> None:
     sdk_checks.check_stream(client, "claude")
     assert fake.last_request.json["stream"] is True
 
 
+@covers("chat", ("anthropic",), "tools", "tool_results", "parallel_tools")
 def test_tools_and_results(client: openai.OpenAI, fake: FakeAnthropic) -> None:
     sdk_checks.check_tools(client, "claude")
     # The follow-up carried both results in one user turn, answering the assistant's tool_use blocks.
@@ -64,10 +68,12 @@ def test_tools_and_results(client: openai.OpenAI, fake: FakeAnthropic) -> None:
     assert last["role"] == "user" and [b["type"] for b in last["content"]] == ["tool_result", "tool_result"]
 
 
+@covers("chat", ("anthropic",), "stream_tools")
 def test_tools_stream(client: openai.OpenAI) -> None:
     sdk_checks.check_tools_stream(client, "claude")
 
 
+@covers("chat", ("anthropic",), "json_schema")
 def test_json_schema(client: openai.OpenAI) -> None:
     result = client.chat.completions.create(
         model="claude",
@@ -84,6 +90,7 @@ def test_json_schema(client: openai.OpenAI) -> None:
     assert result.choices[0].finish_reason == "stop"
 
 
+@covers("chat", ("anthropic",), "errors")
 def test_errors(client: openai.OpenAI) -> None:
     sdk_checks.check_errors(client, {400: "e400", 401: "e401", 429: "e429", 500: "e500"})
     with pytest.raises(openai.InternalServerError) as info:  # 529 overloaded: retryable, 502 to the caller
@@ -106,6 +113,7 @@ ANTHROPIC_TOOLS: list[Any] = [
 ]
 
 
+@covers("messages", ("anthropic",), "basic", "system", "usage", "passthrough")
 def test_anthropic_sdk_passthrough(claude: anthropic.Anthropic, fake: FakeAnthropic) -> None:
     message = claude.messages.create(
         model="claude", max_tokens=64, system="Be brief.", messages=[{"role": "user", "content": "Hi"}]
@@ -121,6 +129,7 @@ def test_anthropic_sdk_passthrough(claude: anthropic.Anthropic, fake: FakeAnthro
     }
 
 
+@covers("messages", ("anthropic",), "stream_tools", "passthrough")
 def test_anthropic_sdk_stream_tools(claude: anthropic.Anthropic) -> None:
     with claude.messages.stream(
         model="claude",
@@ -135,6 +144,7 @@ def test_anthropic_sdk_stream_tools(claude: anthropic.Anthropic) -> None:
     assert final.usage.output_tokens > 0
 
 
+@covers("count_tokens", ("anthropic",), "basic")
 def test_anthropic_sdk_count_tokens(claude: anthropic.Anthropic, fake: FakeAnthropic) -> None:
     counted = claude.messages.count_tokens(model="claude", messages=[{"role": "user", "content": "Hi"}])
     assert counted.input_tokens > 0

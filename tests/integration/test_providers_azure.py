@@ -10,6 +10,7 @@ import pytest
 
 from tests.fakes.azure_upstream import FakeAzure
 from tests.integration import sdk_checks
+from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, RunningGateway
 
 API_KEY = "azure-key-0001"
@@ -61,6 +62,7 @@ def client(gateway: RunningGateway, fakes: tuple[FakeAzure, FakeAzure]) -> opena
     return openai.OpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, max_retries=0)
 
 
+@covers("chat", ("azure",), "basic", "system", "usage")
 def test_chat_deployment_url(client: openai.OpenAI, fakes: tuple[FakeAzure, FakeAzure]) -> None:
     sdk_checks.check_chat(client, "gpt")
     sent = fakes[0].last_request
@@ -69,6 +71,7 @@ def test_chat_deployment_url(client: openai.OpenAI, fakes: tuple[FakeAzure, Fake
     assert sent.headers["api-key"] == API_KEY and "authorization" not in sent.headers
 
 
+@covers("chat", ("azure",), "basic")
 def test_chat_v1_with_entra_token(client: openai.OpenAI, fakes: tuple[FakeAzure, FakeAzure]) -> None:
     sdk_checks.check_chat(client, "gpt-entra")
     sent = fakes[1].last_request
@@ -76,16 +79,19 @@ def test_chat_v1_with_entra_token(client: openai.OpenAI, fakes: tuple[FakeAzure,
     assert sent.headers["authorization"] == f"Bearer {TOKEN}"
 
 
+@covers("chat", ("azure",), "stream_text", "usage")
 def test_stream_usage_is_requested(client: openai.OpenAI, fakes: tuple[FakeAzure, FakeAzure]) -> None:
     sdk_checks.check_stream(client, "gpt")
     assert fakes[0].last_request.json["stream_options"] == {"include_usage": True}
 
 
+@covers("chat", ("azure",), "tools", "tool_results", "parallel_tools", "stream_tools")
 def test_tools(client: openai.OpenAI) -> None:
     sdk_checks.check_tools(client, "gpt")
     sdk_checks.check_tools_stream(client, "gpt")
 
 
+@covers("chat", ("azure",), "errors")
 def test_content_filter(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.chat.completions.create(model="filtered", messages=sdk_checks.MESSAGES)
@@ -98,10 +104,12 @@ def test_embeddings(client: openai.OpenAI, fakes: tuple[FakeAzure, FakeAzure]) -
     assert fakes[0].last_request.path == "/openai/deployments/text-embedding-3-small/embeddings"
 
 
+@covers("chat", ("azure",), "errors")
 def test_errors(client: openai.OpenAI) -> None:
     sdk_checks.check_errors(client, {400: "e400", 401: "e401", 429: "e429", 500: "e500"})
 
 
+@covers("messages", ("azure",), "basic", "stream_text", "usage")
 def test_anthropic_sdk_to_azure(gateway: RunningGateway) -> None:
     """Anthropic-dialect callers reach Azure through the canonical translation."""
     claude = anthropic.Anthropic(base_url=gateway.url, api_key=CLIENT_KEY, max_retries=0)

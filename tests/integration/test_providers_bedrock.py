@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes.bedrock_upstream import FakeBedrock
 from tests.integration import sdk_checks
+from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, RunningGateway
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -62,6 +63,7 @@ def client(gateway: RunningGateway, fake: FakeBedrock) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, max_retries=0)
 
 
+@covers("chat", ("bedrock",), "basic", "system", "usage")
 def test_chat_is_signed(client: openai.OpenAI, fake: FakeBedrock) -> None:
     sdk_checks.check_chat(client, "claude")
     sent = fake.last_request
@@ -71,19 +73,23 @@ def test_chat_is_signed(client: openai.OpenAI, fake: FakeBedrock) -> None:
     assert sent.json["system"] == [{"text": "Be brief."}]
 
 
+@covers("chat", ("bedrock",), "stream_text", "usage")
 def test_stream_event_stream(client: openai.OpenAI, fake: FakeBedrock) -> None:
     sdk_checks.check_stream(client, "claude")
     assert fake.last_request.path.endswith("/converse-stream")
 
 
+@covers("chat", ("bedrock",), "tools", "tool_results", "parallel_tools")
 def test_tools_and_results(client: openai.OpenAI) -> None:
     sdk_checks.check_tools(client, "claude")
 
 
+@covers("chat", ("bedrock",), "stream_tools")
 def test_tools_stream(client: openai.OpenAI) -> None:
     sdk_checks.check_tools_stream(client, "claude")
 
 
+@covers("chat", ("bedrock",), "errors")
 def test_error_event_mid_stream(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(model="throttled", messages=sdk_checks.MESSAGES, stream=True)
     with pytest.raises(openai.APIError, match="rate limiting"):
@@ -91,6 +97,7 @@ def test_error_event_mid_stream(client: openai.OpenAI) -> None:
             pass
 
 
+@covers("chat", ("bedrock",), "errors")
 def test_wrong_secret_is_an_upstream_auth_failure(client: openai.OpenAI) -> None:
     with pytest.raises(openai.InternalServerError) as info:
         client.chat.completions.create(model="bad-signature", messages=sdk_checks.MESSAGES)
@@ -104,6 +111,7 @@ def test_embeddings(client: openai.OpenAI, alias: str, tokens: int) -> None:
     assert result.usage.prompt_tokens == tokens
 
 
+@covers("chat", ("bedrock",), "errors")
 def test_errors(client: openai.OpenAI) -> None:
     sdk_checks.check_errors(client, {400: "e400", 429: "e429", 500: "e500"})
     with pytest.raises(openai.InternalServerError):  # AccessDenied: the gateway's credential, 502

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes.cohere_upstream import FakeCohere
 from tests.integration import sdk_checks
+from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, RunningGateway
 
 API_KEY = "co-upstream-key-0001"
@@ -41,6 +42,7 @@ def client(gateway: RunningGateway, fake: FakeCohere) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, max_retries=0)
 
 
+@covers("chat", ("cohere",), "basic", "system", "usage")
 def test_chat(client: openai.OpenAI, fake: FakeCohere) -> None:
     sdk_checks.check_chat(client, "command")
     sent = fake.last_request
@@ -48,10 +50,12 @@ def test_chat(client: openai.OpenAI, fake: FakeCohere) -> None:
     assert sent.json["messages"][0] == {"role": "system", "content": "Be brief."}
 
 
+@covers("chat", ("cohere",), "stream_text", "usage")
 def test_stream(client: openai.OpenAI) -> None:
     sdk_checks.check_stream(client, "command")
 
 
+@covers("chat", ("cohere",), "tools", "tool_results", "parallel_tools")
 def test_tools(client: openai.OpenAI, fake: FakeCohere) -> None:
     sdk_checks.check_tools(client, "command")
     assistant = fake.last_request.json["messages"][2]
@@ -59,6 +63,7 @@ def test_tools(client: openai.OpenAI, fake: FakeCohere) -> None:
     assert [m["role"] for m in fake.last_request.json["messages"][3:]] == ["tool", "tool"]
 
 
+@covers("chat", ("cohere",), "stream_tools")
 def test_tools_stream(client: openai.OpenAI) -> None:
     sdk_checks.check_tools_stream(client, "command")
 
@@ -72,5 +77,6 @@ def test_embeddings(client: openai.OpenAI, fake: FakeCohere) -> None:
     assert fake.last_request.json["input_type"] == "search_query"
 
 
+@covers("chat", ("cohere",), "errors")
 def test_errors(client: openai.OpenAI) -> None:
     sdk_checks.check_errors(client, {400: "e400", 401: "e401", 429: "e429", 500: "e500"})

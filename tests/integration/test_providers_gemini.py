@@ -10,6 +10,7 @@ import pytest
 
 from tests.fakes.gemini_upstream import SIGNATURE, FakeGemini
 from tests.integration import sdk_checks
+from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, RunningGateway
 
 API_KEY = "AIza-upstream-gemini-0001"
@@ -56,6 +57,7 @@ def client(gateway: RunningGateway, fake: FakeGemini) -> openai.OpenAI:
 
 
 @pytest.mark.parametrize("alias", ["gemini", "vertex"])
+@covers("chat", ("gemini", "vertex"), "basic", "system", "usage")
 def test_chat(client: openai.OpenAI, fake: FakeGemini, alias: str) -> None:
     sdk_checks.check_chat(client, alias)
     sent = fake.last_request
@@ -71,6 +73,7 @@ def test_chat(client: openai.OpenAI, fake: FakeGemini, alias: str) -> None:
 
 
 @pytest.mark.parametrize("alias", ["gemini", "vertex"])
+@covers("chat", ("gemini", "vertex"), "stream_text", "usage")
 def test_stream(client: openai.OpenAI, fake: FakeGemini, alias: str) -> None:
     sdk_checks.check_stream(client, alias)
     assert fake.last_request.path.endswith(":streamGenerateContent") and fake.last_request.query == {
@@ -78,6 +81,7 @@ def test_stream(client: openai.OpenAI, fake: FakeGemini, alias: str) -> None:
     }
 
 
+@covers("chat", ("gemini",), "tools", "tool_results", "parallel_tools")
 def test_tools_signature_round_trip(client: openai.OpenAI, fake: FakeGemini) -> None:
     calls = sdk_checks.check_tools(client, "gemini")
     assert SIGNATURE in calls[0].id  # carried to the caller in the tool call id …
@@ -85,10 +89,12 @@ def test_tools_signature_round_trip(client: openai.OpenAI, fake: FakeGemini) -> 
     assert model_turn["parts"][0]["thoughtSignature"] == SIGNATURE  # … and back to Gemini
 
 
+@covers("chat", ("vertex",), "stream_tools")
 def test_tools_stream(client: openai.OpenAI) -> None:
     sdk_checks.check_tools_stream(client, "vertex", split=False)  # Gemini sends each call whole
 
 
+@covers("chat", ("gemini",), "json_schema")
 def test_json_schema(client: openai.OpenAI, fake: FakeGemini) -> None:
     result = client.chat.completions.create(
         model="gemini",
@@ -111,6 +117,7 @@ def test_json_schema(client: openai.OpenAI, fake: FakeGemini) -> None:
     assert generation["responseSchema"] == {"type": "OBJECT", "properties": {"word": {"type": "STRING"}}}
 
 
+@covers("chat", ("gemini",), "reasoning", "usage")
 def test_reasoning_tokens(client: openai.OpenAI) -> None:
     result = client.chat.completions.create(
         model="gemini", messages=sdk_checks.MESSAGES, extra_body={"reasoning_effort": "low"}
@@ -119,6 +126,7 @@ def test_reasoning_tokens(client: openai.OpenAI) -> None:
     assert result.usage.completion_tokens_details.reasoning_tokens == 21
 
 
+@covers("chat", ("gemini",), "errors")
 def test_safety_block_is_content_filter_error(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.chat.completions.create(model="blocked", messages=sdk_checks.MESSAGES)
@@ -132,10 +140,12 @@ def test_embeddings(client: openai.OpenAI, alias: str, tokens: int) -> None:
     assert result.usage.prompt_tokens == tokens
 
 
+@covers("chat", ("gemini",), "errors")
 def test_errors(client: openai.OpenAI) -> None:
     sdk_checks.check_errors(client, {400: "e400", 401: "e401", 429: "e429", 500: "e500"})
 
 
+@covers("messages", ("gemini",), "basic", "stream_text")
 def test_anthropic_sdk_to_gemini(gateway: RunningGateway) -> None:
     """An Anthropic-dialect caller reaches Gemini through the canonical model."""
     claude = anthropic.Anthropic(base_url=gateway.url, api_key=CLIENT_KEY, max_retries=0)

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes.ollama_upstream import FakeOllama
 from tests.integration import sdk_checks
+from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, RunningGateway
 
 
@@ -39,15 +40,18 @@ def client(gateway: RunningGateway, fake: FakeOllama) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.base_url, api_key=CLIENT_KEY, max_retries=0)
 
 
+@covers("chat", ("ollama",), "basic", "system", "usage")
 def test_chat(client: openai.OpenAI, fake: FakeOllama) -> None:
     sdk_checks.check_chat(client, "llama")
     assert fake.last_request.path == "/api/chat" and fake.last_request.json["stream"] is False
 
 
+@covers("chat", ("ollama",), "stream_text", "usage")
 def test_ndjson_stream(client: openai.OpenAI) -> None:
     sdk_checks.check_stream(client, "llama")
 
 
+@covers("chat", ("ollama",), "tools", "tool_results", "parallel_tools", "stream_tools")
 def test_tools(client: openai.OpenAI, fake: FakeOllama) -> None:
     sdk_checks.check_tools(client, "llama")
     tool_names = [m.get("tool_name") for m in fake.last_request.json["messages"] if m["role"] == "tool"]
@@ -61,6 +65,7 @@ def test_embeddings(client: openai.OpenAI) -> None:
     assert result.usage.prompt_tokens == 3
 
 
+@covers("chat", ("ollama",), "errors")
 def test_missing_model(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError, match="try pulling it first"):
         client.chat.completions.create(model="missing", messages=sdk_checks.MESSAGES)

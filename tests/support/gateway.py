@@ -85,7 +85,7 @@ def upstream_config(base_url: str, **server: Any) -> dict[str, Any]:
                 "kind": "openai_compatible",
                 "base_url": base_url,
                 "api_key": "sk-upstream-secret-9f8e7d",
-                "timeouts": {"connect_s": 2, "first_byte_s": 2, "total_s": 5},
+                "timeouts": {"connect_s": 2, "first_byte_s": 2, "total_s": 3},
             },
         },
         "models": [

@@ -52,8 +52,25 @@ class AdminCall:
         if scope is not None and team_id != scope:
             raise NotPermitted("outside your team")
 
+    def require(self, action: str) -> None:
+        """Refuse unless the caller may also take ``action`` (a second action within one endpoint)."""
+        if not self.actor.can(action):
+            raise NotPermitted(f"your roles do not allow {action}")
+        forbidding = policy_forbids(self.state, self.actor, action)
+        if forbidding is not None:
+            raise NotPermitted(f"denied by policy {', '.join(forbidding)}")
+
 
 Handler = Callable[[AdminCall], Awaitable[tuple[int, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryParam:
+    """An optional query parameter of an endpoint, for the OpenAPI document."""
+
+    name: str
+    description: str
+    type: str = "string"  # its JSON Schema type
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +81,16 @@ class Endpoint:
     handler: Handler
     summary: str
     body: type[BaseModel] | None = None
+    query: tuple[QueryParam, ...] = ()
+
+
+def policy_forbids(state: IdentityState, actor: Actor, action: str) -> tuple[str, ...] | None:
+    """The ids of the Cedar policies forbidding ``actor`` the admin ``action``, None if none does
+    (a forbid wins over a role; master keys are not principals Cedar knows)."""
+    if actor.principal.kind == "master":
+        return None
+    verdict = state.current.engine.decide(actor.principal, action, "Admin", "api")
+    return verdict.policies if verdict.reason == "forbid" else None
 
 
 def json_response(status: int, data: Any, request_id: str) -> Response:
@@ -117,12 +144,11 @@ class AdminDispatcher:
             return error_response(
                 403, f"your roles do not allow {action}", "forbidden", rid, "permission_error"
             )
-        if actor.principal.kind != "master":
-            # Cedar has the last word: an explicit forbid on an admin action wins over a role.
-            verdict = self._state.current.engine.decide(actor.principal, action, "Admin", "api")
-            if verdict.reason == "forbid":
-                message = f"denied by policy {', '.join(verdict.policies)}"
-                return error_response(403, message, "forbidden", rid, "permission_error")
+        # Cedar has the last word: an explicit forbid on an admin action wins over a role.
+        forbidding = policy_forbids(self._state, actor, action)
+        if forbidding is not None:
+            message = f"denied by policy {', '.join(forbidding)}"
+            return error_response(403, message, "forbidden", rid, "permission_error")
         return None
 
     async def _call(self, endpoint: Endpoint, request: Request, actor: Actor, rid: str) -> Response:
@@ -147,6 +173,8 @@ class AdminDispatcher:
                 for e in exc.errors(include_url=False, include_input=False)
             )
             return error_response(400, problems, "invalid_request", rid)
+        if isinstance(data, Response):  # e.g. a CSV export
+            return data
         return json_response(status, data, rid)
 
 

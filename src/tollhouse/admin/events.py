@@ -1,10 +1,10 @@
 """Admin events: every change to keys, principals, policies or credentials, with its actor.
 
-``AdminEventSink`` is the seam for the audit trail: its writer implements ``emit`` (enqueue
-only, no I/O on the caller's path) and is handed to ``AdminServices``. Until then
-``RecentEvents`` logs each event as one JSON line and keeps the latest in memory for
-``GET /v1/events``. Events never hold a secret: views exclude key material, digests and
-credential values by construction.
+``AdminEventSink`` is the seam for the audit trail: ``RecentEvents`` logs each event as one
+JSON line, keeps the latest in memory for ``GET /v1/events`` and hands each on to its
+``forward`` sinks — with audit enabled, the audit trail's recorder (enqueue only, no I/O on
+the caller's path), which makes it an ``admin.change`` record in the chain. Events never hold
+a secret: views exclude key material, digests and credential values by construction.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -44,14 +45,22 @@ class AdminEventSink(Protocol):
 
 
 class RecentEvents:
-    """Logs every event and keeps the newest ``limit`` in memory (per process)."""
+    """Logs every event, keeps the newest ``limit`` in memory (per process) and passes each
+    on to the ``forward`` sinks."""
 
-    def __init__(self, limit: int = 1000) -> None:
+    def __init__(self, limit: int = 1000, forward: Sequence[AdminEventSink] = ()) -> None:
         self._events: deque[AdminEvent] = deque(maxlen=limit)
+        self._forward = tuple(forward)
 
     def emit(self, event: AdminEvent) -> None:
         self._events.append(event)
         log.info("admin.change %s", orjson.dumps(event.to_json()).decode())
+        for sink in self._forward:
+            try:
+                sink.emit(event)
+            except Exception:
+                # The change is already committed: failing the admin call would not undo it.
+                log.exception("admin change %s of %s was not passed on", event.action, event.target_id)
 
     def recent(self, limit: int = 100) -> list[AdminEvent]:
         return list(self._events)[-limit:][::-1]

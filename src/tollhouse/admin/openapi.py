@@ -33,11 +33,16 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
             },
         },
     }
-    params = _PARAM_RE.findall(endpoint.path)
+    params: list[dict[str, Any]] = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in _PARAM_RE.findall(endpoint.path)
+    ]
+    params += [
+        {"name": q.name, "in": "query", "description": q.description, "schema": {"type": q.type}}
+        for q in endpoint.query
+    ]
     if params:
-        op["parameters"] = [
-            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in params
-        ]
+        op["parameters"] = params
     if endpoint.body is not None:
         ref = {"$ref": f"#/components/schemas/{endpoint.body.__name__}"}
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}

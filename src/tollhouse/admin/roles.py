@@ -2,7 +2,8 @@
 
     role               may
     admin              everything
-    security-auditor   read everything, audit events, policies (and test them), credential names
+    security-auditor   read everything, the audit trail and its content, policies (and test
+                       them), credential names
     team-admin         read, create and change agents and keys of its own team only
     viewer             read teams, principals and keys (never events, policies or credentials)
 
@@ -19,6 +20,7 @@ from tollhouse.identity.principal import Principal
 
 READ = "admin:read"
 AUDIT_READ = "admin:audit:read"
+AUDIT_CONTENT = "admin:audit:content"  # decrypt prompts and answers held by the audit trail
 POLICIES_READ = "admin:policies:read"
 POLICIES_WRITE = "admin:policies:write"
 KEYS_WRITE = "admin:keys:write"
@@ -29,7 +31,7 @@ CREDENTIALS_WRITE = "admin:credentials:write"
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(ADMIN_ACTIONS),
-    "security-auditor": frozenset({READ, AUDIT_READ, POLICIES_READ, CREDENTIALS_READ}),
+    "security-auditor": frozenset({READ, AUDIT_READ, AUDIT_CONTENT, POLICIES_READ, CREDENTIALS_READ}),
     "team-admin": frozenset({READ, KEYS_WRITE, PRINCIPALS_WRITE}),
     "viewer": frozenset({READ}),
 }

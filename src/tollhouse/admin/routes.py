@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from tollhouse.admin import audit_handlers as a
 from tollhouse.admin import directory_handlers as d
 from tollhouse.admin import key_handlers as k
 from tollhouse.admin import policy_handlers as p
 from tollhouse.admin import roles as r
+from tollhouse.admin import usage_handlers as u
 from tollhouse.admin.api import Endpoint
 from tollhouse.admin.bodies import (
     CreateKey,
@@ -19,6 +21,7 @@ from tollhouse.admin.bodies import (
     UpdateKey,
     UpdatePrincipal,
 )
+from tollhouse.mcp import admin_handlers as m
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/v1/whoami", None, d.whoami, "The caller and its roles"),
@@ -96,4 +99,86 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Re-encrypt under the newest key",
     ),
     Endpoint("GET", "/v1/events", r.AUDIT_READ, p.list_events, "Recent admin events"),
+    Endpoint(
+        "GET", "/v1/audit/verify", r.AUDIT_READ, a.verify, "Verify the audit chains", query=a.VERIFY_QUERY
+    ),
+    Endpoint("GET", "/v1/audit/search", r.AUDIT_READ, a.search, "Find audit records", query=a.SEARCH_QUERY),
+    Endpoint(
+        "GET",
+        "/v1/audit/sessions/{session_id}",
+        r.AUDIT_READ,
+        a.session_timeline,
+        "An agent session's calls as a tree",
+        query=a.SESSION_QUERY,
+    ),
+    Endpoint("GET", "/v1/audit/public-key", None, a.public_key, "The checkpoint verification keys"),
+    Endpoint(
+        "GET",
+        "/v1/spend",
+        r.AUDIT_READ,
+        u.spend_by,
+        "Spend by key, team, agent, session, model or day",
+        query=u.SPEND_QUERY,
+    ),
+    Endpoint(
+        "GET",
+        "/v1/spend/export",
+        r.AUDIT_READ,
+        u.spend_export,
+        "Ledger rows of a period (JSON or CSV)",
+        query=u.EXPORT_QUERY,
+    ),
+    Endpoint("GET", "/v1/sessions/killed", r.AUDIT_READ, u.list_killed_sessions, "Sessions killed now"),
+    Endpoint(
+        "GET", "/v1/sessions/{session_id}", r.AUDIT_READ, u.get_session, "A session's usage, kill state"
+    ),
+    Endpoint(
+        "POST",
+        "/v1/sessions/{session_id}/kill",
+        r.POLICIES_WRITE,
+        u.kill_session,
+        "Kill a session",
+        query=u.KILL_QUERY,
+    ),
+    Endpoint("DELETE", "/v1/sessions/{session_id}/kill", r.POLICIES_WRITE, u.revive_session, "Lift a kill"),
+    Endpoint(
+        "GET",
+        "/v1/mcp/definitions",
+        r.POLICIES_READ,
+        m.list_definitions,
+        "MCP definitions seen (pinned, pending)",
+    ),
+    Endpoint(
+        "POST",
+        "/v1/mcp/definitions/approve",
+        r.POLICIES_WRITE,
+        m.approve_definition,
+        "Pin a pending MCP definition",
+        m.DefinitionDecision,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/mcp/definitions/reject",
+        r.POLICIES_WRITE,
+        m.reject_definition,
+        "Reject a pending MCP definition",
+        m.DefinitionDecision,
+    ),
+    Endpoint("GET", "/v1/mcp/calls", r.POLICIES_READ, m.list_calls, "MCP tool calls held for approval"),
+    Endpoint(
+        "POST",
+        "/v1/mcp/calls/{approval_id}/approve",
+        r.POLICIES_WRITE,
+        m.approve_call,
+        "Let a held MCP tool call go ahead",
+        m.CallDecision,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/mcp/calls/{approval_id}/deny",
+        r.POLICIES_WRITE,
+        m.deny_call,
+        "Refuse a held MCP tool call",
+        m.CallDecision,
+    ),
 )

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +27,9 @@ from tollhouse.identity.snapshot import IdentityState
 from tollhouse.identity.vault import Vault
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.policy import Policy
+
+if TYPE_CHECKING:
+    from tollhouse.audit.admin_changes import AdminAudit
 
 log = logging.getLogger("tollhouse.admin")
 
@@ -53,12 +57,21 @@ class AdminServer:
         feed: ChangeFeed,
         vault: Vault | None,
         sink: AdminEventSink | None = None,
+        audit: AdminAudit | None = None,
     ) -> None:
         self._host, self._port = config.admin.host, config.admin.port
         self._log_level = config.logging.level
         policies = [(p.id, p.text) for p in config.authorization.policies]
+        if sink is None:  # every change also goes into the audit chain when audit is on
+            sink = RecentEvents(forward=(audit.recorder,) if audit else ())
         self.services = AdminServices(
-            engine, sink or RecentEvents(), feed, vault, policies, config.authorization.users_default
+            engine,
+            sink,
+            feed,
+            vault,
+            policies,
+            config.authorization.users_default,
+            audit.service if audit else None,
         )
         self._app = build_admin_app(self.services, state, front)
         self._server: uvicorn.Server | None = None
@@ -96,3 +109,5 @@ class AdminServer:
             await self._task
         self._server = None
         self._task = None
+        if self.services.audit is not None:
+            await self.services.audit.engine.dispose()

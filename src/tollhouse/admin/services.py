@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -37,6 +37,9 @@ from tollhouse.identity.store.loader import load_all
 from tollhouse.identity.store.policy_store import PolicyStore
 from tollhouse.identity.vault import Vault, VaultError
 
+if TYPE_CHECKING:
+    from tollhouse.audit.service import AuditService
+
 DEFAULT_GRACE_S = 3600.0
 
 
@@ -51,8 +54,10 @@ class AdminServices:
         vault: Vault | None = None,
         config_policies: Sequence[tuple[str, str]] = (),
         users_default: str = "allow",
+        audit: AuditService | None = None,
     ) -> None:
         self.engine = engine
+        self.audit = audit  # the audit trail's read side (None: audit is off)
         self.directory = Directory(engine)
         self.keys = KeyStore(engine)
         self.policies = PolicyStore(engine)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from tollhouse.admin.events import RecentEvents
 from tollhouse.admin.services import AdminServices
+from tollhouse.audit.cli_changes import cli_changes
 from tollhouse.config.load import ConfigError, ConfigIssue
 from tollhouse.config.schema import GatewayConfig
 from tollhouse.identity.change_feed import ChangeFeed
@@ -26,9 +27,11 @@ def cli_actor() -> str:
 
 @asynccontextmanager
 async def admin_session(config: GatewayConfig, source: str = "<config>") -> AsyncIterator[AdminServices]:
-    """Services over the configured database; changes are announced on Redis when configured."""
+    """Services over the configured database; changes are announced on Redis when configured,
+    and written into the audit trail when it is on (as this command's own chain, at the end)."""
     issues: list[ConfigIssue] = []
     vault = build_vault(config, issues, [])
+    changes = cli_changes(config, issues)
     if issues:
         raise ConfigError(source, issues)
     url = config.database.url.resolve().reveal()
@@ -40,7 +43,10 @@ async def admin_session(config: GatewayConfig, source: str = "<config>") -> Asyn
             await upgrade(engine)
         await feed.start()
         policies = [(p.id, p.text) for p in config.authorization.policies]
-        yield AdminServices(engine, RecentEvents(), feed, vault, policies, config.authorization.users_default)
+        sink = RecentEvents(forward=(changes,) if changes else ())
+        yield AdminServices(engine, sink, feed, vault, policies, config.authorization.users_default)
     finally:
         await feed.stop()
         await engine.dispose()
+        if changes is not None:
+            await changes.flush()

@@ -7,7 +7,8 @@ path, because those records must be durable before the call goes on.
 The two records of every call are built straight as JSON objects from one shared base (the
 shape ``AuditEvent.to_record`` defines; a unit test holds them equal), because the writer
 builds them for every call and a dataclass per record would cost more than the rest of the
-audit path. Rarer events (denials, guard verdicts) go through ``AuditEvent``.
+audit path. Rarer events (denials, guard verdicts) go through ``AuditEvent``. What guards
+and the router did is in ``call_details``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from tollhouse.audit.events import AuditEvent, ContentRef, EventType, Verdict, format_time, new_event_id
+from tollhouse.audit.call_details import call_detail, denial_type, guard_events
+from tollhouse.audit.events import AuditEvent, ContentRef, Verdict, format_time, new_event_id
 from tollhouse.audit.queue import ContentPiece, Entry
 from tollhouse.audit.redaction import ContentRedactor
 from tollhouse.audit.settings import ContentMode
@@ -26,8 +28,7 @@ from tollhouse.identity.principal import Principal
 from tollhouse.pipeline.context import RequestContext
 
 # Surfaces that are calls (an LLM, a tool, an agent); others (model lists) only record denials.
-NON_CALL_SURFACES = frozenset({"models", "unknown", "ops"})
-_STATUS_EVENTS = {401: EventType.AUTH_FAILURE, 429: EventType.LIMIT_REJECTED}
+NON_CALL_SURFACES = frozenset({"models", "unknown", "ops", "mcp"})  # mcp: records its own mcp.call
 _PRINCIPAL_CACHE = 4096
 
 
@@ -161,6 +162,8 @@ class Capture:
             record["ttfb_us"] = _micros(ctx.first_byte_at - ctx.started)
         if ctx.decisions:
             record["verdicts"] = [v.to_json() for v in _verdicts(ctx)]
+        if ctx.routing is not None or ctx.verdicts:
+            record["detail"] = call_detail(ctx)
         data = b"".join(ctx.stream_capture) if ctx.stream_capture is not None else ctx.response_body or b""
         pieces: tuple[ContentPiece, ...] = ()
         if data:
@@ -187,20 +190,23 @@ class Capture:
             else [self.request(ctx, end.time_us - _micros(end.perf - ctx.started), base)]
         )
         entries.append(self.response(ctx, end, base=base))
-        if ctx.decisions:
+        if ctx.decisions or ctx.verdicts:
             entries += self.guards(ctx, end, base)
         return entries
 
     def denial(self, ctx: RequestContext, end: Finished) -> list[Entry]:
         """A call a policy stopped: ``auth.failure``, ``limit.rejected`` or ``policy.decision``."""
+        detail = call_detail(ctx)
+        if ctx.client:
+            detail["client"] = ctx.client
         event = AuditEvent(
-            _STATUS_EVENTS.get(ctx.status, EventType.POLICY_DECISION),
+            denial_type(ctx),
             time_us=end.time_us,
             status=ctx.status or None,
             error_code=ctx.error_code,
             latency_us=_micros(end.perf - ctx.started),
             verdicts=_verdicts(ctx),
-            detail={"client": ctx.client} if ctx.client else {},
+            detail=detail,
         )
         record = self.base(ctx) | event.to_record()
         pieces: tuple[ContentPiece, ...] = ()
@@ -211,18 +217,12 @@ class Capture:
         return [Entry(record, pieces, time_us=end.time_us), *self.guards(ctx, end)]
 
     def guards(self, ctx: RequestContext, end: Finished, base: dict[str, Any] | None = None) -> list[Entry]:
-        """One ``guard.verdict`` per guard decision (policies named ``guard:<id>``)."""
-        entries = []
-        for verdict in _verdicts(ctx):
-            if verdict.guard is not None:
-                event = AuditEvent(
-                    EventType.GUARD_VERDICT,
-                    time_us=end.time_us,
-                    verdicts=(verdict,),
-                    detail={"guard": verdict.guard},
-                )
-                entries.append(Entry((base or self.base(ctx)) | event.to_record(), time_us=end.time_us))
-        return entries
+        """One ``guard.verdict`` per guard verdict that is not an allow (see ``call_details``)."""
+        events = guard_events(ctx, end.time_us)
+        if not events:
+            return []
+        shared = base or self.base(ctx)
+        return [Entry(shared | event.to_record(), time_us=end.time_us) for event in events]
 
 
 def _principal_json(principal: Principal) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 from tollhouse.identity.principal import Principal
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DetailValue = str | int | bool | None | list[str]
+DetailValue = str | int | bool | None | list[Any] | dict[str, Any]  # JSON without floats
 
 
 class EventType(StrEnum):

@@ -8,7 +8,9 @@ long digit runs such as card, account or phone numbers); ``digest`` keeps nothin
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from tollhouse.config.secrets import Secret
 from tollhouse.observability.redact import Redactor
 
 _PII = re.compile(
@@ -19,11 +21,19 @@ PII_MASK = "[PII]"
 
 
 class ContentRedactor:
-    """Masks secrets and personal-data shapes in text (``redacted`` content mode)."""
+    """Masks secrets and personal-data shapes in text (``redacted`` content mode).
 
-    def __init__(self, secrets: Redactor) -> None:
-        self._secrets = secrets
+    Given the config's list of resolved secrets instead of a ``Redactor``, it builds one on
+    first use: the audit section is compiled before others that add secrets (identity, guards,
+    cache, limits), and by the first record the list holds them all."""
+
+    def __init__(self, secrets: Redactor | Sequence[Secret]) -> None:
+        self._secrets = secrets if isinstance(secrets, Redactor) else None
+        self._pending = None if isinstance(secrets, Redactor) else secrets
 
     def redact(self, data: bytes) -> bytes:
+        if self._secrets is None:
+            self._secrets = Redactor(s.reveal() for s in self._pending or ())
+            self._pending = None
         text = data.decode("utf-8", "replace")
         return _PII.sub(PII_MASK, self._secrets.scrub(text)).encode("utf-8")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
@@ -113,6 +114,12 @@ class ContentVault:
         cached = self._keys.get(org_id)
         if cached is not None and time.monotonic() - cached.loaded < _CACHE_S:
             return cached
+        try:
+            return await self._load_or_create(org_id, now_us)
+        except IntegrityError:  # another writer created this version first: use theirs
+            return await self._load_or_create(org_id, now_us)
+
+    async def _load_or_create(self, org_id: str, now_us: int) -> _Cached:
         query = (
             select(tables.data_keys.c.version, tables.data_keys.c.wrapped)
             .where(tables.data_keys.c.org_id == org_id)

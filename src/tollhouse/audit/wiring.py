@@ -10,8 +10,11 @@ import importlib.util
 import logging
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tollhouse.audit.admin_changes import AdminAudit, AdminChangeRecorder
 from tollhouse.audit.capture import ContentPolicy
 from tollhouse.audit.checkpoint import Checkpointer, FileWitness, WebhookWitness, Witness
 from tollhouse.audit.lifecycle import WriterIdentity
@@ -31,7 +34,6 @@ from tollhouse.audit.writer import ChainWriter
 from tollhouse.config.load import ConfigError, ConfigIssue
 from tollhouse.config.schema import GatewayConfig
 from tollhouse.config.secrets import Secret, SecretError, SecretRef
-from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.policy import Policy
 from tollhouse.policies.audit import AuditRecord, AuditResponseRecord
 from tollhouse.storage.engine import create_engine
@@ -46,6 +48,7 @@ class AuditParts:
 
     policies: tuple[Policy, ...] = ()
     trail: AuditTrail | None = None
+    admin: AdminAudit | None = None  # for the admin API, when it is enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,29 +92,70 @@ def resolve_keys(config: GatewayConfig, issues: list[ConfigIssue], secrets: list
     return AuditKeys(url, signer, master)
 
 
-def compile_audit(config: GatewayConfig, issues: list[ConfigIssue], secrets: list[Secret]) -> AuditParts:
-    """The audit policies and trail for ``config`` (nothing when audit is off). No I/O."""
+def build_trail(
+    config: GatewayConfig, keys: AuditKeys, issues: list[ConfigIssue], secrets: list[Secret]
+) -> AuditTrail:
+    """The process's trail (started later, with the app). No I/O."""
     audit = config.audit
-    if not audit.enabled:
-        return AuditParts()
-    keys = resolve_keys(config, issues, secrets)
     if audit.sinks.otlp_endpoint and importlib.util.find_spec("opentelemetry.proto") is None:
         issues.append(
             ConfigIssue(
                 "audit.sinks.otlp_endpoint", "needs opentelemetry-proto: pip install 'tollhouse[otel]'"
             )
         )
-    redactor = (
-        ContentRedactor(Redactor(s.reveal() for s in secrets)) if audit.content.mode == "redacted" else None
-    )
+    # The list, not a snapshot of it: sections compiled after this one add their secrets too.
+    redactor = ContentRedactor(secrets) if audit.content.mode == "redacted" else None
     spill = SpillFile(audit.spill_path) if audit.spill_path else None
     queue = AuditQueue(audit.queue_size, audit.backpressure, audit.block_timeout_s, spill, audit.batch_max)
     opener = DatabaseOpener(audit, keys, config.database.migrate_on_start, spill)
-    trail = AuditTrail(audit, ContentPolicy(audit.content.mode, redactor), queue, opener)
+    return AuditTrail(audit, ContentPolicy(audit.content.mode, redactor), queue, opener)
+
+
+def compile_audit(config: GatewayConfig, issues: list[ConfigIssue], secrets: list[Secret]) -> AuditParts:
+    """The audit policies and trail for ``config`` (nothing when audit is off). No I/O."""
+    if not config.audit.enabled:
+        return AuditParts()
+    known = len(issues)
+    keys = resolve_keys(config, issues, secrets)
+    trail = build_trail(config, keys, issues, secrets)
     policies: tuple[Policy, ...] = (AuditRecord(trail),)
     if trail.strict:
         policies += (AuditResponseRecord(trail),)
-    return AuditParts(policies, trail)
+    admin = None
+    if config.admin.enabled and len(issues) == known:
+        service = _read_service(config, keys, issues)
+        admin = AdminAudit(AdminChangeRecorder(trail), service) if service else None
+    return AuditParts(policies, trail, admin)
+
+
+def _trusted_keys(
+    config: GatewayConfig, keys: AuditKeys, issues: list[ConfigIssue]
+) -> list[Ed25519PublicKey]:
+    """The keys checkpoints are verified with: the signing key's public half, and the trusted ones."""
+    public = [keys.signer.public_key] if keys.signer else []
+    for i, text in enumerate(config.audit.checkpoints.trusted_public_keys):
+        try:
+            public.append(load_public_key(text))
+        except KeyFormatError as exc:
+            issues.append(ConfigIssue(f"audit.checkpoints.trusted_public_keys.{i}", str(exc)))
+    return public
+
+
+def _read_service(config: GatewayConfig, keys: AuditKeys, issues: list[ConfigIssue]) -> AuditService | None:
+    """An ``AuditService`` over the audit database (no I/O until it is used), or None with issues."""
+    known = len(issues)
+    public = _trusted_keys(config, keys, issues)
+    if len(issues) > known:
+        return None
+    try:
+        engine = create_engine(keys.database_url, pool_size=2)
+    except (ValueError, SQLAlchemyError) as exc:
+        issues.append(
+            ConfigIssue("audit.database_url", f"cannot use this database URL: {type(exc).__name__}")
+        )
+        return None
+    vault = ContentVault(engine, keys.master_key) if keys.master_key else None
+    return AuditService(engine, public, vault)
 
 
 async def migrate(engine: AsyncEngine) -> None:
@@ -211,14 +255,7 @@ def open_service(config: GatewayConfig, source: str = "<config>") -> AuditServic
     """
     issues: list[ConfigIssue] = []
     keys = resolve_keys(config, issues, [])
-    public = [keys.signer.public_key] if keys.signer else []
-    for i, text in enumerate(config.audit.checkpoints.trusted_public_keys):
-        try:
-            public.append(load_public_key(text))
-        except KeyFormatError as exc:
-            issues.append(ConfigIssue(f"audit.checkpoints.trusted_public_keys.{i}", str(exc)))
-    if issues:
+    service = None if issues else _read_service(config, keys, issues)
+    if service is None:
         raise ConfigError(source, issues)
-    engine = create_engine(keys.database_url, pool_size=2)
-    vault = ContentVault(engine, keys.master_key) if keys.master_key else None
-    return AuditService(engine, public, vault)
+    return service

@@ -14,7 +14,10 @@ from rich.console import Console
 
 from tollhouse.cli import agents as agents_cli
 from tollhouse.cli import keys as keys_cli
+from tollhouse.cli import mcp as mcp_cli
 from tollhouse.cli import policy as policy_cli
+from tollhouse.cli import sessions as sessions_cli
+from tollhouse.cli import spend as spend_cli
 from tollhouse.cli import teams as teams_cli
 from tollhouse.cli.audit import app as audit_app
 from tollhouse.config.compile import compile_config
@@ -34,7 +37,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(teams_cli.app, name="teams")
 app.add_typer(agents_cli.app, name="agents")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(mcp_cli.app, name="mcp")
 app.add_typer(policy_cli.app, name="policy")
+app.add_typer(sessions_cli.app, name="sessions")
+app.add_typer(spend_cli.app, name="spend")
 err = Console(stderr=True)
 out = Console()
 
@@ -93,9 +99,13 @@ def serve(
             loop="uvloop",
             http="httptools",
             lifespan="on",
+            proxy_headers=False,  # X-Forwarded-* rewriting costs every request; not used
             access_log=server.access_log,
             log_level=cfg.logging.level,
             timeout_graceful_shutdown=10,
+            # A worker starting on a busy host may take seconds to import; uvicorn's default 5 s
+            # health check would kill it mid-start and respawn it in a loop.
+            timeout_worker_healthcheck=30,
         )
     finally:
         if metrics_dir:

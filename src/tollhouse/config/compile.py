@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import time
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import orjson
 
-from tollhouse.audit.wiring import compile_audit
-from tollhouse.catalog.lookup import route_price
-from tollhouse.catalog.pricing import Price
+from tollhouse.cache.wiring import build_cache
 from tollhouse.catalog.table import load as load_catalog
 from tollhouse.config.load import ConfigError, ConfigIssue
-from tollhouse.config.runtime import Route, Runtime
+from tollhouse.config.runtime import Runtime
 from tollhouse.config.schema import GatewayConfig, ProviderConfig
 from tollhouse.config.secrets import Secret, SecretError, SecretRef
 from tollhouse.identity.wiring import compile_identity
+from tollhouse.limits.wiring import compile_limits
+from tollhouse.mcp.entry import build_mcp
 from tollhouse.observability.metrics import Metrics
 from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.chain import Chain
 from tollhouse.pipeline.phases import CallKind
 from tollhouse.pipeline.policy import Policy
+from tollhouse.policies.guardrails import compile_guardrails
 from tollhouse.policies.request_validation import RequestValidation
 from tollhouse.providers.openai_compatible.catalog import CATALOG
 from tollhouse.providers.protocol import Provider
 from tollhouse.providers.registry import NATIVE_KEY_ENV, known_kinds, provider_class
+from tollhouse.routing.build import build_routing, route_targets, target_refs
 from tollhouse.upstream.pool import UpstreamPool
+
+if TYPE_CHECKING:
+    from tollhouse.audit.wiring import AuditParts
 
 SURFACES = ("chat", "embeddings", "messages", "count_tokens", "responses")
 
@@ -54,14 +60,14 @@ def _providers(
     config: GatewayConfig, pool: UpstreamPool, secrets: list[Secret], issues: list[ConfigIssue]
 ) -> dict[str, Provider]:
     wanted = dict(config.providers)
-    for i, route in enumerate(config.models):
-        name = route.target.partition("/")[0]
+    for path, target in target_refs(config.models):
+        name = target.partition("/")[0]
         if name not in wanted:
             implicit = _implicit_provider(name)
             if implicit is None:
                 issues.append(
                     ConfigIssue(
-                        f"models.{i}.target",
+                        path,
                         f"unknown provider {name!r}: not in "
                         f"`providers` and not one of {', '.join(sorted(CATALOG))}",
                     )
@@ -83,7 +89,7 @@ def _providers(
         key = _resolve(pconf.api_key, f"providers.{name}.api_key", issues)
         if key is not None:
             secrets.append(key)
-        for field in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token"):
+        for field in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "service_account"):
             extra = _resolve(getattr(pconf, field), f"providers.{name}.{field}", issues)
             if extra is not None:
                 secrets.append(extra)  # the provider reads them itself; the redactor must know them
@@ -97,10 +103,24 @@ def _providers(
 def _models_body(config: GatewayConfig) -> bytes:
     created = int(time.time())
     data = [
-        {"id": r.alias, "object": "model", "created": created, "owned_by": r.target.partition("/")[0]}
+        {
+            "id": r.alias,
+            "object": "model",
+            "created": created,
+            "owned_by": route_targets(r)[0].target.split("/")[0],
+        }
         for r in config.models
     ]
     return orjson.dumps({"object": "list", "data": data})
+
+
+def _audit(config: GatewayConfig, issues: list[ConfigIssue], secrets: list[Secret]) -> AuditParts | None:
+    if not config.audit.enabled:
+        return None
+    # Imported only when used: the audit machinery (SQLAlchemy, crypto, sinks) is heavy to load.
+    from tollhouse.audit.wiring import compile_audit
+
+    return compile_audit(config, issues, secrets)
 
 
 def compile_config(config: GatewayConfig, source: str = "<config>") -> Runtime:
@@ -115,35 +135,47 @@ def compile_config(config: GatewayConfig, source: str = "<config>") -> Runtime:
     secrets.extend(keys)
     pool = UpstreamPool()
     providers = _providers(config, pool, secrets, issues)
-    identity = compile_identity(config, keys, issues, secrets)
-    audit = compile_audit(config, issues, secrets)
+    audit = _audit(config, issues, secrets)  # first: the admin API records into its trail
+    identity = compile_identity(config, keys, issues, secrets, audit.admin if audit else None)
+    guardrails = compile_guardrails(config.guardrails, pool, issues, secrets)
+    cache = build_cache(config, issues, secrets)
     if issues:
         raise ConfigError(source, issues)
-    routes = {}
-    catalog = load_catalog()
-    for route in config.models:
-        provider_name, _, model = route.target.partition("/")
-        kind = config.providers[provider_name].kind if provider_name in config.providers else provider_name
-        override = Price(**route.price.model_dump()) if route.price is not None else None
-        price = route_price(catalog, kind, model, override)
-        routes[route.alias] = Route(route.alias, providers[provider_name], model, price)
+    routing = build_routing(config, providers, load_catalog(), issues, secrets)
+    limits = compile_limits(config, routing.routes, issues, secrets)
+    trail = audit.trail if audit else None
+    mcp = build_mcp(config, identity.front, identity.state, trail, pool, issues, secrets)
+    if issues:
+        raise ConfigError(source, issues)
     policies: list[Policy] = [
         *identity.front,
         RequestValidation(config.server.max_body_bytes, config.server.body_timeout_s),
         *identity.behind,
-        *audit.policies,
+        *guardrails,
+        *limits.policies,
+        *cache.policies,
+        *(audit.policies if audit else ()),
     ]
     chain = Chain(policies, CallKind.LLM)
     chains = {**dict.fromkeys(SURFACES, chain), "models": Chain(identity.front, CallKind.LLM)}
     return Runtime(
         config=config,
-        routes=MappingProxyType(routes),
+        routes=MappingProxyType(routing.routes),
         providers=MappingProxyType(providers),
         chains=MappingProxyType(chains),
         metrics=Metrics(),
         redactor=Redactor(s.reveal() for s in secrets),
         pool=pool,
         models_body=_models_body(config),
-        observers=(*identity.observers, *([audit.trail] if audit.trail else [])),
+        observers=(
+            # The trail starts before the admin API and stops after it: no admin change unrecorded.
+            *([trail] if trail else []),
+            *([mcp] if mcp else []),
+            *identity.observers,
+            *routing.observers,
+            *limits.observers,
+            *cache.observers,
+        ),
         identity=identity.state,
+        mcp=mcp,
     )

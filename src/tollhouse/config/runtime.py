@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tollhouse.catalog.pricing import Price
 from tollhouse.config.schema import GatewayConfig
@@ -15,6 +15,9 @@ from tollhouse.pipeline.chain import Chain
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.providers.protocol import Provider
 from tollhouse.upstream.pool import UpstreamPool
+
+if TYPE_CHECKING:
+    from tollhouse.mcp.gateway import McpGateway
 
 
 class Observer(Protocol):
@@ -38,12 +41,15 @@ class Route:
     alias: str
     provider: Provider
     upstream_model: str
-    price: Price | None = None  # per million tokens: the route's `price`, else the model catalog's
+    # Per million tokens: the route's `price`, else the model catalog's (routed: the dearest target's).
+    price: Price | None = None
 
     def charge(self, ctx: RequestContext) -> None:
-        """Set ``ctx.cost`` from the usage the provider reported (streams included)."""
-        if self.price is not None and ctx.usage is not None:
-            ctx.cost = self.price.cost(ctx.usage)
+        """Set ``ctx.cost`` from the usage the provider reported (streams included), at the
+        price of the target that answered when a router chose it."""
+        price = self.price if ctx.routing is None else ctx.routing.price
+        if price is not None and ctx.usage is not None:
+            ctx.cost = price.cost(ctx.usage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +66,4 @@ class Runtime:
     models_body: bytes  # GET /v1/models, rendered once
     observers: tuple[Observer, ...] = ()
     identity: IdentityState | None = None  # keys, principals and policies; swapped on change
+    mcp: McpGateway | None = None  # the MCP gateway, when `mcp.routes` are configured

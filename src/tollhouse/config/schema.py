@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tollhouse.audit.settings import AuditConfig
+from tollhouse.cache.config import CacheConfig
 from tollhouse.config.secrets import SecretRef
+from tollhouse.guards.config import GuardrailsConfig
 from tollhouse.identity.config import (
     AdminConfig,
     AuthorizationConfig,
@@ -17,6 +19,9 @@ from tollhouse.identity.config import (
     JwtConfig,
     VaultConfig,
 )
+from tollhouse.limits.config import LimitsConfig
+from tollhouse.mcp.config import McpConfig
+from tollhouse.routing.config import RouteOptions, RoutingConfig, check_target
 
 _ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -67,10 +72,12 @@ class Timeouts(_Strict):
 
     connect_s: Annotated[float, Field(gt=0)] = 10.0
     first_byte_s: Annotated[
-        float, Field(gt=0, description="From sending the request to the response headers.")
+        float,
+        Field(gt=0, description="Streams: until the response headers, and the longest gap between chunks."),
     ] = 120.0
     total_s: Annotated[
-        float, Field(gt=0, description="Whole non-streaming call; streams: longest idle gap.")
+        float,
+        Field(gt=0, description="A whole non-streaming call (its answer arrives when generation ends)."),
     ] = 600.0
 
 
@@ -95,6 +102,12 @@ class ProviderConfig(_Strict):
     aws_access_key_id: SecretRef | None = None
     aws_secret_access_key: SecretRef | None = None
     aws_session_token: SecretRef | None = None
+    service_account: Annotated[
+        SecretRef | None,
+        Field(
+            description="Vertex AI: a service-account key file's JSON (e.g. `file:/keys/sa.json`), for OAuth 2 tokens."
+        ),
+    ] = None
 
     @field_validator("base_url")
     @classmethod
@@ -113,14 +126,17 @@ class ModelPrice(_Strict):
     cache_write: Annotated[float | None, Field(ge=0, description="Cache writes; default: input.")] = None
 
 
-class ModelRoute(_Strict):
-    """A model alias callers use, and the provider/model it reaches."""
+class ModelRoute(RouteOptions):
+    """A model alias callers use, and the provider/model it reaches (`target`), or several
+    (`targets`, with `strategy`, `retry`, `deadline_s`, `timeouts`, `fallbacks`)."""
 
     alias: str
     target: Annotated[
-        str, Field(description="`provider/model`: a provider name from `providers` or a catalog name.")
-    ]
-    price: ModelPrice | None = None
+        str | None, Field(description="`provider/model`: a provider name from `providers` or a catalog name.")
+    ] = None
+    price: Annotated[ModelPrice | None, Field(description="Overrides the catalog price of every target.")] = (
+        None
+    )
 
     @field_validator("alias")
     @classmethod
@@ -131,11 +147,14 @@ class ModelRoute(_Strict):
 
     @field_validator("target")
     @classmethod
-    def _target_ok(cls, value: str) -> str:
-        provider, sep, model = value.partition("/")
-        if not sep or not provider or not model:
-            raise ValueError("target must look like provider/model, e.g. openai/gpt-4o-mini")
-        return value
+    def _target_ok(cls, value: str | None) -> str | None:
+        return None if value is None else check_target(value)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ModelRoute:
+        if (self.target is None) == (not self.targets):
+            raise ValueError("set either `target` or `targets`")
+        return self
 
 
 class DatabaseConfig(_Strict):
@@ -185,6 +204,11 @@ class GatewayConfig(_Strict):
     vault: VaultConfig = VaultConfig()
     auth_throttle: AuthThrottleConfig = AuthThrottleConfig()
     audit: AuditConfig = AuditConfig()
+    guardrails: GuardrailsConfig = GuardrailsConfig()
+    routing: RoutingConfig = RoutingConfig()
+    cache: CacheConfig = CacheConfig()
+    limits: LimitsConfig = LimitsConfig()
+    mcp: McpConfig = McpConfig()
 
     @field_validator("providers")
     @classmethod

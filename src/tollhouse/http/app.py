@@ -6,6 +6,7 @@ lookup routes, one function handles, and nothing else runs.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -17,10 +18,11 @@ from tollhouse.config.runtime import Runtime
 from tollhouse.errors import InvalidRequest, NotFound, TollhouseError
 from tollhouse.http.body import ClientGone
 from tollhouse.http.endpoints import llm, messages, ops, responses
+from tollhouse.http.inflight import InFlight
 from tollhouse.http.responses import send_error
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.phases import CallKind
-from tollhouse.pipeline.trace import new_span_id, new_trace_id, parse_traceparent
+from tollhouse.pipeline.trace import parse_traceparent
 
 log = logging.getLogger("tollhouse.http")
 
@@ -42,13 +44,15 @@ _ROUTES: dict[tuple[str, str], tuple[str, Endpoint]] = {
     ("GET", "/metrics"): ("ops", ops.metrics),
 }
 _PATHS = {path for _, path in _ROUTES}
+_MCP_METADATA = "/.well-known/oauth-protected-resource/mcp/"
 
 
-def _request_id(headers: dict[str, str]) -> str:
+def _request_id(headers: dict[str, str], fresh: str) -> str:
+    """The caller's ``x-request-id`` when it is a sane token, else ``req_`` + ``fresh``."""
     given = headers.get("x-request-id")
     if given and len(given) <= 128 and given.isascii() and given.replace("-", "").replace("_", "").isalnum():
         return given
-    return "req_" + os.urandom(12).hex()
+    return "req_" + fresh
 
 
 class GatewayApp:
@@ -56,13 +60,7 @@ class GatewayApp:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
-            await self._lifespan(receive, send)
+        self.inflight = InFlight()
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -88,27 +86,39 @@ class GatewayApp:
                         await observer.stop()
                     except Exception:
                         log.exception("observer failed to stop cleanly")
+                await self.inflight.close()
+                await self.runtime.metrics.close()
                 await self.runtime.pool.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # HTTP is handled inline rather than dispatched: one coroutine less on every request.
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
+            return
         started = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         method, path = scope["method"], scope["path"]
-        surface, endpoint = _ROUTES.get((method, path), ("unknown", None))
-        ctx = RequestContext(_request_id(headers), surface, CallKind.LLM, headers, receive, started)
+        route = _ROUTES.get((method, path))
+        surface, endpoint = route if route is not None else _prefixed(method, path)
+        # One read of the OS random source per request: trace id, span id and request id.
+        raw = os.urandom(28).hex()
+        ctx = RequestContext(_request_id(headers, raw[32:]), surface, CallKind.LLM, headers, receive, started)
         peer = scope.get("client")
         if peer:
             ctx.client = peer[0]
+        ctx.span_id = raw[32:48]
         trace = parse_traceparent(headers.get("traceparent"))
         if trace is not None:
             ctx.trace_id, ctx.parent_span_id = trace
         else:
-            ctx.trace_id = new_trace_id()
-        ctx.span_id = new_span_id()
+            ctx.trace_id = raw[:32]
         ctx.session_id = headers.get("x-tollhouse-session") or (trace[0] if trace else None)
         runtime = self.runtime
+        if surface != "ops":
+            ctx.inflight = self.inflight.track(receive)
         try:
             if endpoint is None:
                 raise _no_route(method, path)
@@ -127,6 +137,8 @@ class GatewayApp:
                     send, ctx, TollhouseError("internal error; see the gateway log"), runtime.redactor
                 )
         finally:
+            if ctx.inflight is not None:
+                self.inflight.untrack(ctx.inflight)
             if surface != "ops":
                 self._record(ctx)
 
@@ -155,6 +167,20 @@ class GatewayApp:
             log.warning(
                 "request %s %s ended with %s (%s)", ctx.request_id, ctx.surface, ctx.status, ctx.error_code
             )
+
+
+def _prefixed(method: str, path: str) -> tuple[str, Endpoint | None]:
+    """Routes with a variable tail, tried only when no exact route matched (so the LLM
+    paths stay one dict lookup): ``/mcp/{route}`` and its OAuth metadata."""
+    if not path.startswith(("/mcp/", _MCP_METADATA)):
+        return "unknown", None
+    from tollhouse.http.endpoints import mcp  # the MCP SDK loads only where MCP is served
+
+    if path.startswith("/mcp/"):
+        return "mcp", functools.partial(mcp.handle_mcp, method=method, path=path)
+    if path.startswith(_MCP_METADATA) and method == "GET":
+        return "ops", functools.partial(mcp.handle_metadata, path=path)
+    return "unknown", None
 
 
 def _no_route(method: str, path: str) -> TollhouseError:

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from tollhouse.errors import InvalidRequest, PayloadTooLarge, RequestTimeout
+from tollhouse.http.inflight import Tracked
 
 
 class ClientGone(Exception):
@@ -35,16 +36,34 @@ async def _read(receive: Any, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_body(receive: Any, headers: dict[str, str], limit: int, timeout: float) -> bytes:
-    """The whole body; 413 as soon as it is known to be too large, 408 if it comes too slowly."""
+async def read_body(
+    receive: Any, headers: dict[str, str], limit: int, timeout: float, tracked: Tracked | None = None
+) -> bytes:
+    """The whole body; 413 as soon as it is known to be too large, 408 if it comes too slowly.
+
+    With ``tracked`` (the app's in-flight entry) the process-wide sweeper enforces the deadline,
+    which costs a field assignment instead of a timer per request.
+    """
     declared = headers.get("content-length")
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):
             raise InvalidRequest("invalid Content-Length header", code="invalid_header")
         if int(declared) > limit:
             raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+    if tracked is None:
+        try:
+            async with asyncio.timeout(timeout):
+                return await _read(receive, limit)
+        except TimeoutError:
+            raise RequestTimeout(f"request body not received within {timeout:g} s") from None
+    tracked.arm_body_deadline(timeout)
     try:
-        async with asyncio.timeout(timeout):
-            return await _read(receive, limit)
-    except TimeoutError:
-        raise RequestTimeout(f"request body not received within {timeout:g} s") from None
+        body = await _read(receive, limit)
+    except asyncio.CancelledError:
+        if tracked.consume_timeout():
+            raise RequestTimeout(f"request body not received within {timeout:g} s") from None
+        raise
+    finally:
+        tracked.body_read()
+    tracked.watch_disconnect()
+    return body

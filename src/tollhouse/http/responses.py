@@ -30,7 +30,11 @@ async def send_bytes(
     ]
     if extra:
         headers.extend(extra)
+    if ctx.response_headers:
+        headers.extend(ctx.response_headers)
     ctx.status = status
+    if ctx.inflight is not None:
+        ctx.inflight.finishing = True  # a disconnect seen from here on is the response's end
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

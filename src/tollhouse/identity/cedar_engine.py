@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ DATA_ACTIONS = ("invoke_model", "call_tool", "send_message")
 ADMIN_ACTIONS = (
     "admin:read",
     "admin:audit:read",
+    "admin:audit:content",
     "admin:policies:read",
     "admin:policies:write",
     "admin:keys:write",
@@ -124,9 +125,20 @@ class PolicyEngine:
         self._cache: dict[tuple[Any, ...], tuple[float, Verdict]] = {}
 
     def decide(
-        self, principal: Principal, action: str, resource_type: str, resource_id: str, surface: str = ""
+        self,
+        principal: Principal,
+        action: str,
+        resource_type: str,
+        resource_id: str,
+        surface: str = "",
+        extra: Mapping[str, Any] | None = None,
     ) -> Verdict:
-        """The verdict for one call; cached for ``cache_ttl_s`` per (principal, action, resource)."""
+        """The verdict for one call; cached for ``cache_ttl_s`` per (principal, action, resource).
+
+        ``extra`` adds to the context (e.g. a tool call's ``args``); such a decision depends on
+        the call's own values, so it is not cached."""
+        if extra:
+            return self._evaluate(principal, action, resource_type, resource_id, surface, extra)
         key = (principal.kind, principal.id, principal.team_id, principal.key_id, principal.on_behalf_of,
                action, resource_type, resource_id, surface)  # fmt: skip
         now = time.monotonic()
@@ -141,7 +153,13 @@ class PolicyEngine:
         return verdict
 
     def _evaluate(
-        self, principal: Principal, action: str, resource_type: str, resource_id: str, surface: str
+        self,
+        principal: Principal,
+        action: str,
+        resource_type: str,
+        resource_id: str,
+        surface: str,
+        extra: Mapping[str, Any] | None = None,
     ) -> Verdict:
         ptype = entity_type(principal.kind)
         entities = self._entities
@@ -165,6 +183,7 @@ class PolicyEngine:
                 "key_id": principal.key_id or "",
                 "on_behalf_of": principal.on_behalf_of or "",
                 "hour_utc": time.gmtime().tm_hour,
+                **(extra or {}),
             },
         }
         result = cedarpy.is_authorized(request, self._set, entities)

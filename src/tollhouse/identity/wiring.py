@@ -24,6 +24,7 @@ from tollhouse.policies.virtual_key import VirtualKeyAuth
 from tollhouse.storage.engine import create_engine
 
 if TYPE_CHECKING:
+    from tollhouse.audit.admin_changes import AdminAudit
     from tollhouse.config.runtime import Observer
     from tollhouse.config.schema import GatewayConfig
 
@@ -103,9 +104,15 @@ def _front(config: GatewayConfig, master_keys: list[Secret], state: IdentityStat
 
 
 def compile_identity(
-    config: GatewayConfig, master_keys: list[Secret], issues: list[ConfigIssue], secrets: list[Secret]
+    config: GatewayConfig,
+    master_keys: list[Secret],
+    issues: list[ConfigIssue],
+    secrets: list[Secret],
+    admin_audit: AdminAudit | None = None,
 ) -> IdentityParts:
-    """Build the identity parts; problems go to ``issues`` like the rest of the config's."""
+    """Build the identity parts; problems go to ``issues`` like the rest of the config's.
+
+    ``admin_audit``: the audit trail's recorder and read side, for the admin API."""
     authz = config.authorization
     policies = _config_policies(config, issues)
     state = IdentityState(build_snapshot(EMPTY, policies, authz.users_default, authz.cache_ttl_s))
@@ -143,5 +150,5 @@ def compile_identity(
     if config.admin.enabled:
         from tollhouse.admin.server import AdminServer
 
-        observers.append(AdminServer(config, state, front, engine, feed, vault))
+        observers.append(AdminServer(config, state, front, engine, feed, vault, audit=admin_audit))
     return IdentityParts(state, front, behind, tuple(observers))

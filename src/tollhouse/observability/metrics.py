@@ -2,13 +2,15 @@
 
 With several workers, ``PROMETHEUS_MULTIPROC_DIR`` (set by ``tollhouse serve``) makes every
 worker write to shared memory-mapped files, and a scrape of any worker aggregates them all.
-Labelled children are cached per label tuple, so a request costs a dict lookup and three
-increments.
+Observations are aggregated in plain dicts and applied to the families in bulk.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+from bisect import bisect_left
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -50,6 +52,13 @@ class Metrics:
             "tollhouse_errors", "Requests that ended in an error.", (*_LABELS, "code"), registry=reg
         )
         self._children: dict[tuple[str, ...], Any] = {}
+        # Per-request observations are aggregated here and applied to the prometheus families
+        # in bulk (on scrape, and every second so other workers' scrapes see them): a request
+        # costs a few dict updates instead of five locked increments and a bucket scan.
+        self._bounds = (*_LATENCY_BUCKETS, float("inf"))
+        self._counts: dict[tuple[Any, tuple[str, ...]], float] = {}
+        self._hists: dict[tuple[Any, tuple[str, ...]], list[float]] = {}
+        self._flusher: asyncio.Task[None] | None = None
 
     def _child(self, family: Any, labels: tuple[str, ...]) -> Any:
         key = (family._name, *labels)
@@ -57,6 +66,18 @@ class Metrics:
         if child is None:
             child = self._children[key] = family.labels(*labels)
         return child
+
+    def _count(self, family: Any, labels: tuple[str, ...], amount: float) -> None:
+        key = (family, labels)
+        self._counts[key] = self._counts.get(key, 0) + amount
+
+    def _observe(self, family: Any, labels: tuple[str, ...], value: float) -> None:
+        key = (family, labels)
+        hist = self._hists.get(key)
+        if hist is None:
+            hist = self._hists[key] = [0.0] * (len(self._bounds) + 1)  # buckets…, sum
+        hist[bisect_left(self._bounds, value)] += 1
+        hist[-1] += value
 
     def record(
         self,
@@ -71,18 +92,49 @@ class Metrics:
         error_code: str | None = None,
     ) -> None:
         base = (surface, model, provider)
-        self._child(self.requests, (*base, str(status))).inc()
-        self._child(self.latency, base).observe(duration)
+        self._count(self.requests, (*base, str(status)), 1)
+        self._observe(self.latency, base, duration)
         if ttft is not None:
-            self._child(self.ttft, base).observe(ttft)
+            self._observe(self.ttft, base, ttft)
         if prompt_tokens:
-            self._child(self.tokens, (*base, "prompt")).inc(prompt_tokens)
+            self._count(self.tokens, (*base, "prompt"), prompt_tokens)
         if completion_tokens:
-            self._child(self.tokens, (*base, "completion")).inc(completion_tokens)
+            self._count(self.tokens, (*base, "completion"), completion_tokens)
         if error_code is not None:
-            self._child(self.errors, (*base, error_code)).inc()
+            self._count(self.errors, (*base, error_code), 1)
+        if self._flusher is None and self.multiprocess:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_every(1.0))
+
+    def flush(self) -> None:
+        """Apply the pending aggregates to the prometheus families."""
+        counts, self._counts = self._counts, {}
+        hists, self._hists = self._hists, {}
+        for (family, labels), amount in counts.items():
+            self._child(family, labels).inc(amount)
+        for (family, labels), hist in hists.items():
+            child = self._child(family, labels)
+            # Bulk-adding to a histogram has no public API; _buckets/_sum have been stable
+            # across prometheus_client releases (and are mmap-backed in multiprocess mode).
+            for index, count in enumerate(hist[:-1]):
+                if count:
+                    child._buckets[index].inc(count)
+            child._sum.inc(hist[-1])
+
+    async def _flush_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            self.flush()
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        self.flush()
 
     def render(self) -> bytes:
+        """The exposition text; call ``flush()`` first, on the event loop that records."""
         if self.multiprocess:
             registry = CollectorRegistry()
             prom_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

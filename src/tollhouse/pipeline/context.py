@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tollhouse.identity.principal import Principal
 from tollhouse.model.chat import ChatRequest, Usage
 from tollhouse.pipeline.phases import CallKind
+
+if TYPE_CHECKING:
+    from tollhouse.routing.trace import RoutingTrace
+
+if TYPE_CHECKING:
+    from tollhouse.http.inflight import Tracked
+
+if TYPE_CHECKING:
+    from tollhouse.guards.stream_items import StreamInspector
 
 Receive = Any  # the ASGI receive callable
 
@@ -23,6 +32,23 @@ class Decision:
 
 
 @dataclass(slots=True)
+class GuardVerdict:
+    """One guard's verdict at one stage of this call, for the audit log.
+
+    ``outcome``: allow, block, redact, flag, require_approval — or error / not_run when the
+    guard gave no verdict (never counted as a pass)."""
+
+    policy: str
+    guard: str
+    stage: str  # request, tool_results, response, stream, tool_args
+    outcome: str
+    score: float = 0.0
+    latency_us: int = 0
+    reason: str = ""
+    dry_run: bool = False
+
+
+@dataclass(slots=True)
 class RequestContext:
     """Per-call state. Built by the surface, filled by policies, read by audit and metrics."""
 
@@ -32,6 +58,7 @@ class RequestContext:
     headers: dict[str, str]  # lower-case names
     receive: Receive
     started: float  # perf_counter
+    inflight: Tracked | None = None  # the edge's entry: body deadline, disconnect watch
     dialect: str = "openai"  # the API format the caller speaks: "openai", "anthropic", …
     client: str = ""  # the peer address (ASGI scope["client"]), e.g. for brute-force throttling
     body: bytes = b""
@@ -56,9 +83,21 @@ class RequestContext:
     response_body: bytes | None = None
     capture_stream: bool = False
     stream_capture: list[bytes] | None = None
+    # Routing: the router's record of targets and attempts (None: the alias has one direct target).
+    routing: RoutingTrace | None = None
+    # Headers added to the response (x-tollhouse-*, x-ratelimit-*), whatever its status.
+    response_headers: list[tuple[bytes, bytes]] | None = None
+    cache_key: str | None = None  # set by the response cache on a miss: store the answer under it
+    # Guardrails: every guard's verdict, and the inspector a stream's sender feeds (None: unguarded).
+    verdicts: list[GuardVerdict] = field(default_factory=list)
+    stream_inspector: StreamInspector | None = None
     # The surface's decoder from its dialect's payload to the canonical request (None: OpenAI chat).
     decoder: Callable[[dict[str, Any]], ChatRequest] | None = None
     _chat: ChatRequest | None = None
+
+    def payload_changed(self) -> None:
+        """A policy rewrote ``payload`` (e.g. redaction): decode it again on next use."""
+        self._chat = None
 
     def chat_request(self) -> ChatRequest:
         """The canonical request, decoded on first use (the passthrough lane never needs it)."""

@@ -18,12 +18,15 @@ class Deny:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Answer the call without an upstream (e.g. a cache hit): ``body`` in the caller's dialect."""
+    """Answer the call without an upstream (e.g. a cache hit): ``body`` in the caller's dialect.
+
+    A stream is replayed as one body of SSE events with ``content_type`` text/event-stream."""
 
     body: bytes
     reason: str
     policy: str = ""
     status: int = 200
+    content_type: bytes = b"application/json"
 
 
 Outcome = Deny | Reply

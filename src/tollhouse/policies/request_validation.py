@@ -42,7 +42,7 @@ class RequestValidation(Policy):
 
     async def enter(self, ctx: RequestContext) -> Outcome | None:
         try:
-            ctx.body = await read_body(ctx.receive, ctx.headers, self._limit, self._timeout)
+            ctx.body = await read_body(ctx.receive, ctx.headers, self._limit, self._timeout, ctx.inflight)
             if not ctx.body:
                 raise InvalidRequest("request body is empty; expected a JSON object", code="invalid_json")
             try:

@@ -37,9 +37,8 @@ class Transport:
         self._max_connections = config.max_connections
         self._map_error = map_error
         t = config.timeouts
-        self._timeout = aiohttp.ClientTimeout(
-            total=t.total_s, sock_connect=t.connect_s, sock_read=t.first_byte_s
-        )
+        # Same semantics as the OpenAI-compatible provider: total_s bounds a non-streaming call.
+        self._timeout = aiohttp.ClientTimeout(total=t.total_s, sock_connect=t.connect_s)
         # Streams have no total: a long answer is fine while chunks keep coming.
         self._stream_timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=t.connect_s, sock_read=t.first_byte_s

@@ -7,9 +7,12 @@ decided in one place.
 
 from __future__ import annotations
 
+import re
+
 from tollhouse.errors import (
     UpstreamAuthFailed,
     UpstreamContentFiltered,
+    UpstreamContextExceeded,
     UpstreamError,
     UpstreamRateLimited,
     UpstreamRejected,
@@ -18,6 +21,19 @@ from tollhouse.errors import (
 )
 
 MAX_MESSAGE = 500
+
+# How providers say a prompt is longer than the model's context window (OpenAI, Anthropic,
+# Gemini, Mistral, vLLM…): the router then falls back to a larger-context target.
+_CONTEXT_OVERFLOW = re.compile(
+    r"context[ _]length|context window|maximum context|prompt is too long|too many (input )?tokens"
+    r"|input (token count|is too long)",
+    re.IGNORECASE,
+)
+
+
+def is_context_overflow(message: str) -> bool:
+    """Whether an upstream's error message says the prompt does not fit the context window."""
+    return bool(message) and _CONTEXT_OVERFLOW.search(message) is not None
 
 
 def error_for_status(
@@ -46,6 +62,8 @@ def error_for_status(
         )
     if status in (408, 504):
         return UpstreamTimeout(f"provider {provider} timed out")
+    if status in (400, 413) and is_context_overflow(message):
+        return UpstreamContextExceeded(f"provider {provider}: {message}", param=param)
     if status == 404:
         return UpstreamRejected(
             f"provider {provider}: {message or 'not found'}",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aiohttp
+from yarl import URL
 
 from tollhouse.errors import UpstreamTimeout, UpstreamUnavailable
 
 
 async def post(
     session: aiohttp.ClientSession,
-    url: str,
+    url: str | URL,
     body: bytes,
     headers: Mapping[str, str],
     timeout: aiohttp.ClientTimeout,

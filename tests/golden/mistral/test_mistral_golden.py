@@ -10,8 +10,9 @@ import pytest
 
 from tests.golden.codec import read_json, to_json
 from tests.golden.golden_pairs import Pair, check_json, pairs, params
-from tests.golden.provider_cases import PLAIN, source_request, wire_json
+from tests.golden.provider_cases import PLAIN, error_json, source_request, wire_json
 from tollhouse.providers.openai_compatible.catalog import CATALOG
+from tollhouse.providers.openai_compatible.errors import map_error
 from tollhouse.providers.openai_compatible.request import passthrough_body, translated_request
 from tollhouse.providers.openai_compatible.stream import StreamDecoder, estimate_prompt_tokens
 
@@ -40,3 +41,11 @@ def test_stream_usage_in_last_chunk(pair: Pair) -> None:
     decoder = StreamDecoder("upstream", estimate_prompt_tokens(PLAIN))
     events = [*decoder.feed(pair.source.read_bytes()), *decoder.finish()]
     check_json(pair, to_json(events))
+
+
+@pytest.mark.parametrize("pair", params(pairs(ROOT, "wire_error", ".json", "canonical_error", ".json")))
+def test_error(pair: Pair) -> None:
+    """Mistral's error envelope (``{"object": "error", "message", ...}``) keeps its message."""
+    raw = read_json(pair.source)
+    error = map_error(raw["status"], orjson.dumps(raw["body"]), "upstream", raw.get("retry_after"))
+    check_json(pair, error_json(error))

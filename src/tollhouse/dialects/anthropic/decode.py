@@ -3,7 +3,9 @@
 A user turn's ``tool_result`` blocks become ``tool`` messages ahead of the rest of that turn
 (the order Chat-style APIs need); assistant ``thinking`` / ``redacted_thinking`` blocks become
 ``ReasoningPart``s with their signature, so a provider that checks signatures gets them back.
-Fields the canonical model does not carry (``thinking``, ``top_k``, server tools…) stay in
+Structured outputs (``output_config.format``, a JSON schema) become the canonical
+``response_format``, so every provider applies its own JSON mode. Fields the canonical model
+does not carry (``thinking``, ``top_k``, server tools, ``output_config.effort``…) stay in
 ``ChatRequest.extra`` under their Anthropic names.
 """
 
@@ -20,6 +22,7 @@ from tollhouse.model.chat import (
     ImagePart,
     Message,
     ReasoningPart,
+    ResponseFormat,
     TextPart,
     ToolCall,
     ToolChoice,
@@ -140,6 +143,15 @@ def _tools(raw: Any) -> tuple[tuple[ToolSpec, ...], list[Any]]:
     return tuple(specs), server
 
 
+def _response_format(raw: Any) -> ResponseFormat | None:
+    """``output_config.format`` (https://docs.claude.com/en/docs/build-with-claude/structured-outputs)
+    as the canonical JSON schema mode."""
+    fmt = raw.get("format") if isinstance(raw, dict) else None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        return None
+    return ResponseFormat(type="json_schema", schema=fmt.get("schema"))
+
+
 def decode_messages(body: dict[str, Any]) -> ChatRequest:
     """A validated Messages body as a ``ChatRequest``."""
     messages: list[Message] = []
@@ -152,6 +164,9 @@ def decode_messages(body: dict[str, Any]) -> ChatRequest:
     choice, parallel = _tool_choice(body.get("tool_choice"))
     metadata = body.get("metadata") or {}
     extra = {k: v for k, v in body.items() if k not in _FIELDS}
+    config = extra.pop("output_config", None)
+    if isinstance(config, dict) and (rest := {k: v for k, v in config.items() if k != "format"}):
+        extra["output_config"] = rest  # e.g. effort; the format is response_format
     if server_tools:
         extra["server_tools"] = server_tools
     return ChatRequest(
@@ -166,6 +181,7 @@ def decode_messages(body: dict[str, Any]) -> ChatRequest:
         tools=tools,
         tool_choice=choice,
         parallel_tool_calls=parallel,
+        response_format=_response_format(body.get("output_config")),
         user=metadata.get("user_id") if isinstance(metadata.get("user_id"), str) else None,
         extra=extra,
     )

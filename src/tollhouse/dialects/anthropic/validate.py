@@ -84,6 +84,21 @@ def _check_tools(body: dict[str, Any]) -> None:
             raise _fail("tool_choice.name", "Field required")
 
 
+def _check_output_config(body: dict[str, Any]) -> None:
+    config = body.get("output_config")
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        raise _fail("output_config", "must be an object")
+    fmt = config.get("format")
+    if fmt is None:
+        return
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        raise _fail("output_config.format.type", "must be 'json_schema'")
+    if not isinstance(fmt.get("schema"), dict):
+        raise _fail("output_config.format.schema", "Field required")
+
+
 def _check_common(body: dict[str, Any]) -> str:
     model = require_model(body)
     system = body.get("system")
@@ -91,6 +106,7 @@ def _check_common(body: dict[str, Any]) -> str:
         _check_blocks("system", system)
     _check_messages(body)
     _check_tools(body)
+    _check_output_config(body)
     thinking = body.get("thinking")
     if thinking is not None and not (isinstance(thinking, dict) and isinstance(thinking.get("type"), str)):
         raise _fail("thinking.type", "Field required")

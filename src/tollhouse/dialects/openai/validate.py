@@ -7,6 +7,7 @@ failure names the offending parameter, as OpenAI's own errors do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tollhouse.errors import InvalidRequest
@@ -112,6 +113,66 @@ def _check_tools(body: dict[str, Any]) -> None:
             raise _fail("tool_choice", "'tool_choice' must be none, auto, required or a named function")
 
 
+def _check_stream_options(body: dict[str, Any]) -> None:
+    if not isinstance(body["stream_options"], dict):
+        raise _fail("stream_options", "'stream_options' must be an object")
+    if not body.get("stream"):
+        raise _fail("stream_options", "'stream_options' is only allowed when 'stream' is true")
+
+
+def _check_stop(body: dict[str, Any]) -> None:
+    stop = body["stop"]
+    if isinstance(stop, str):
+        return
+    if not isinstance(stop, list) or len(stop) > 4 or not all(isinstance(s, str) for s in stop):
+        raise _fail("stop", "'stop' must be a string or a list of up to 4 strings")
+
+
+def _check_response_format(body: dict[str, Any]) -> None:
+    fmt = body["response_format"]
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind not in ("text", "json_object", "json_schema"):
+        raise _fail("response_format", "'response_format.type' must be text, json_object or json_schema")
+    if kind == "json_schema" and not isinstance(fmt.get("json_schema"), dict):
+        raise _fail("response_format.json_schema", "'response_format.json_schema' is required")
+
+
+def _int(key: str, low: int, high: int | None = None) -> Callable[[dict[str, Any]], None]:
+    return lambda body: _check_int(body, key, low, high)
+
+
+def _number(key: str, low: float, high: float) -> Callable[[dict[str, Any]], None]:
+    return lambda body: _check_number(body, key, low, high)
+
+
+def _typed(key: str, kind: type, what: str) -> Callable[[dict[str, Any]], None]:
+    return lambda body: _check_type(body, key, kind, what)
+
+
+# One check per optional field, run only for the fields a body has: a typical request has three
+# or four of them, so validation costs a handful of dict lookups, not one per known parameter.
+_CHAT_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "stream": _typed("stream", bool, "a boolean"),
+    "stream_options": _check_stream_options,
+    "n": _int("n", 1, 128),
+    "max_tokens": _int("max_tokens", 1),
+    "max_completion_tokens": _int("max_completion_tokens", 1),
+    "seed": _int("seed", -(2**63), 2**63 - 1),
+    "top_logprobs": _int("top_logprobs", 0, 20),
+    "temperature": _number("temperature", 0, 2),
+    "top_p": _number("top_p", 0, 1),
+    "presence_penalty": _number("presence_penalty", -2, 2),
+    "frequency_penalty": _number("frequency_penalty", -2, 2),
+    "logprobs": _typed("logprobs", bool, "a boolean"),
+    "parallel_tool_calls": _typed("parallel_tool_calls", bool, "a boolean"),
+    "user": _typed("user", str, "a string"),
+    "stop": _check_stop,
+    "response_format": _check_response_format,
+    "tools": _check_tools,
+    "tool_choice": _check_tools,
+}
+
+
 def check_chat(body: dict[str, Any]) -> str:
     """Validate a Chat Completions body; return its model. Raises ``InvalidRequest``."""
     model = require_model(body)
@@ -120,37 +181,11 @@ def check_chat(body: dict[str, Any]) -> str:
         raise _fail("messages", "'messages' must be a non-empty list")
     for i, message in enumerate(messages):
         _check_message(i, message)
-    _check_type(body, "stream", bool, "a boolean")
-    stream_options = body.get("stream_options")
-    if stream_options is not None:
-        if not isinstance(stream_options, dict):
-            raise _fail("stream_options", "'stream_options' must be an object")
-        if not body.get("stream"):
-            raise _fail("stream_options", "'stream_options' is only allowed when 'stream' is true")
-    _check_int(body, "n", 1, 128)
-    _check_int(body, "max_tokens", 1)
-    _check_int(body, "max_completion_tokens", 1)
-    _check_int(body, "seed", -(2**63), 2**63 - 1)
-    _check_int(body, "top_logprobs", 0, 20)
-    _check_number(body, "temperature", 0, 2)
-    _check_number(body, "top_p", 0, 1)
-    _check_number(body, "presence_penalty", -2, 2)
-    _check_number(body, "frequency_penalty", -2, 2)
-    _check_type(body, "logprobs", bool, "a boolean")
-    _check_type(body, "parallel_tool_calls", bool, "a boolean")
-    _check_type(body, "user", str, "a string")
-    stop = body.get("stop")
-    bad_list = not isinstance(stop, list) or len(stop) > 4 or not all(isinstance(s, str) for s in stop)
-    if stop is not None and not isinstance(stop, str) and bad_list:
-        raise _fail("stop", "'stop' must be a string or a list of up to 4 strings")
-    fmt = body.get("response_format")
-    if fmt is not None:
-        kind = fmt.get("type") if isinstance(fmt, dict) else None
-        if kind not in ("text", "json_object", "json_schema"):
-            raise _fail("response_format", "'response_format.type' must be text, json_object or json_schema")
-        if kind == "json_schema" and not isinstance(fmt.get("json_schema"), dict):
-            raise _fail("response_format.json_schema", "'response_format.json_schema' is required")
-    _check_tools(body)
+    checks = _CHAT_CHECKS
+    for key in body:
+        check = checks.get(key)
+        if check is not None and body[key] is not None:
+            check(body)
     return model
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from tollhouse.errors import TollhouseError
+from tollhouse.guards.stream_items import inspect_items
 from tollhouse.http.endpoints.surface import BeforeEnd
 from tollhouse.http.responses import Send
 from tollhouse.model.stream import StreamEvent
@@ -38,6 +39,7 @@ def _headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
         (b"cache-control", b"no-cache"),
         (b"x-accel-buffering", b"no"),
         (b"x-request-id", ctx.request_id.encode()),
+        *(ctx.response_headers or ()),
     ]
 
 
@@ -51,6 +53,8 @@ async def send_dialect_stream(
 ) -> None:
     """Relay ``items``. Errors before the first item raise (a plain HTTP error in the dialect's
     envelope goes out); after it they end the stream with the dialect's error event."""
+    if ctx.stream_inspector is not None:  # guarded: events pass the hold-back window first
+        items = inspect_items(ctx, items, ctx.stream_inspector)
     first = await anext(items, None)
     ctx.status = 200
     await send({"type": "http.response.start", "status": 200, "headers": _headers(ctx)})
@@ -83,4 +87,6 @@ async def send_dialect_stream(
         tail = encoder.error(error)
     if capture is not None:
         capture.append(tail)
+    if ctx.inflight is not None:
+        ctx.inflight.finishing = True  # a disconnect seen from here on is the response's end
     await send({"type": "http.response.body", "body": tail, "more_body": False})

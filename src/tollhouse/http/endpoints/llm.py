@@ -9,7 +9,6 @@ import orjson
 from tollhouse.config.runtime import Runtime
 from tollhouse.dialects.openai.encode import encode_chat, encode_embeddings
 from tollhouse.errors import TollhouseError, UnknownModel
-from tollhouse.http.disconnect import DisconnectWatch
 from tollhouse.http.endpoints.stream import send_stream
 from tollhouse.http.responses import Send, send_bytes, send_error
 from tollhouse.model.chat import ChatResponse
@@ -24,13 +23,12 @@ async def handle(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
     """Run one LLM call through the checkpoint and the provider; errors raise to the app."""
     chain = runtime.chains[ctx.surface]
     outcome, reached = await chain.enter(ctx)
-    watch = DisconnectWatch()
     try:
         if isinstance(outcome, Deny):
             await send_error(send, ctx, outcome.error, runtime.redactor)
             return
         if outcome is not None:
-            await send_bytes(send, ctx, outcome.status, outcome.body)
+            await send_bytes(send, ctx, outcome.status, outcome.body, outcome.content_type)
             return
         route = runtime.routes.get(ctx.model)
         if route is None:
@@ -38,11 +36,10 @@ async def handle(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
                 f"The model `{ctx.model}` does not exist or you do not have access to it.", param="model"
             )
         ctx.provider, ctx.upstream_model = route.provider.name, route.upstream_model
-        watch.start(ctx.receive)
         try:
             await _call(runtime, ctx, send, route.provider, chain, reached)
         except asyncio.CancelledError:
-            if watch.client_gone:  # the client left: not an error of ours, nothing to send
+            if ctx.inflight is not None and ctx.inflight.consume_client_gone():  # nothing to send
                 ctx.status = ctx.status or 499
                 ctx.error_code = "client_closed"
                 return
@@ -50,7 +47,6 @@ async def handle(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
         finally:
             route.charge(ctx)  # cost from whatever usage was reported, before the exits settle it
     finally:
-        watch.stop()
         await chain.exit(ctx, reached)
 
 

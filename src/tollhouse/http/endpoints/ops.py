@@ -34,6 +34,7 @@ async def readyz(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
 
 async def metrics(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
     """Prometheus exposition of every worker's metrics."""
+    runtime.metrics.flush()  # this worker's pending aggregates, on the loop that owns them
     body = await asyncio.to_thread(runtime.metrics.render)  # reading the mmap files is disk I/O
     await send_bytes(send, ctx, 200, body, content_type=runtime.metrics.content_type.encode())
 

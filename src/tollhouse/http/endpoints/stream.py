@@ -10,6 +10,7 @@ import orjson
 from tollhouse.dialects.openai.encode import ChunkEncoder
 from tollhouse.dialects.openai.errors import error_event
 from tollhouse.errors import TollhouseError
+from tollhouse.guards.stream_items import inspect_items
 from tollhouse.http.responses import Send
 from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.context import RequestContext
@@ -26,6 +27,7 @@ def _headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
         (b"cache-control", b"no-cache"),
         (b"x-accel-buffering", b"no"),  # keep reverse proxies from buffering the stream
         (b"x-request-id", ctx.request_id.encode()),
+        *(ctx.response_headers or ()),
     ]
 
 
@@ -45,6 +47,8 @@ async def send_stream(
     """Relay ``items``. Errors before the first item raise (a normal HTTP error goes out);
     errors after it end the stream with an OpenAI error event. ``before_end`` runs after the
     last content and before the final event; an error it returns replaces that event."""
+    if ctx.stream_inspector is not None:  # guarded: events pass the hold-back window first
+        items = inspect_items(ctx, items, ctx.stream_inspector)
     first = await anext(items, None)  # raises while nothing is sent: a plain HTTP error, fallback-able
     ctx.status = 200
     await send({"type": "http.response.start", "status": 200, "headers": _headers(ctx)})
@@ -76,4 +80,6 @@ async def send_stream(
         error.message = redactor.scrub(error.message)
         ctx.error_code = error.code or error.type
         tail = error_event(error)
+    if ctx.inflight is not None:
+        ctx.inflight.finishing = True  # a disconnect seen from here on is the response's end
     await send({"type": "http.response.body", "body": tail, "more_body": False})

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 
 from tollhouse.config.runtime import Runtime
 from tollhouse.errors import TollhouseError, UnknownModel
-from tollhouse.http.disconnect import DisconnectWatch
 from tollhouse.http.responses import Send, send_bytes, send_error
 from tollhouse.pipeline.chain import Chain
 from tollhouse.pipeline.context import RequestContext
@@ -28,13 +27,12 @@ async def run(runtime: Runtime, ctx: RequestContext, send: Send, call: Call) -> 
     """One call through the checkpoint to ``call``; see the module docstring."""
     chain = runtime.chains[ctx.surface]
     outcome, reached = await chain.enter(ctx)
-    watch = DisconnectWatch()
     try:
         if isinstance(outcome, Deny):
             await send_error(send, ctx, outcome.error, runtime.redactor)
             return
         if outcome is not None:
-            await send_bytes(send, ctx, outcome.status, outcome.body)
+            await send_bytes(send, ctx, outcome.status, outcome.body, outcome.content_type)
             return
         route = runtime.routes.get(ctx.model)
         if route is None:
@@ -42,11 +40,10 @@ async def run(runtime: Runtime, ctx: RequestContext, send: Send, call: Call) -> 
                 f"The model `{ctx.model}` does not exist or you do not have access to it.", param="model"
             )
         ctx.provider, ctx.upstream_model = route.provider.name, route.upstream_model
-        watch.start(ctx.receive)
         try:
             await call(runtime, ctx, send, route.provider, chain, reached)
         except asyncio.CancelledError:
-            if watch.client_gone:  # the client left: not an error of ours, nothing to send
+            if ctx.inflight is not None and ctx.inflight.consume_client_gone():  # nothing to send
                 ctx.status = ctx.status or 499
                 ctx.error_code = "client_closed"
                 return
@@ -54,7 +51,6 @@ async def run(runtime: Runtime, ctx: RequestContext, send: Send, call: Call) -> 
         finally:
             route.charge(ctx)  # cost from whatever usage was reported, before the exits settle it
     finally:
-        watch.stop()
         await chain.exit(ctx, reached)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 
 import orjson
@@ -18,6 +18,7 @@ from tollhouse.providers.gemini.embeddings import build_batch, build_predict, de
 from tollhouse.providers.gemini.errors import map_error
 from tollhouse.providers.gemini.request import build_request
 from tollhouse.providers.gemini.response import decode_response
+from tollhouse.providers.gemini.service_account import AccessTokens, ServiceAccountKey
 from tollhouse.providers.gemini.stream import StreamDecoder
 from tollhouse.providers.protocol import ChatResult, EmbedResult, StreamItem
 from tollhouse.providers.transport import Transport
@@ -44,11 +45,15 @@ class GeminiProvider:
     def _url(self, model: str, method: str) -> str:
         return f"{self._base}/models/{model}:{method}"
 
+    async def _call_headers(self) -> Mapping[str, str]:
+        """The headers of one call (Vertex AI adds a fresh access token)."""
+        return self._headers
+
     async def chat(self, ctx: RequestContext, model: str) -> ChatResult:
         request = ctx.chat_request()
         body = orjson.dumps(build_request(request))
         parsed = await self._transport.call_json(
-            self._url(model, "generateContent"), body, self._headers, ctx
+            self._url(model, "generateContent"), body, await self._call_headers(), ctx
         )
         response = decode_response(parsed, model, int(time.time()), self.name)
         ctx.usage = response.usage
@@ -59,8 +64,9 @@ class GeminiProvider:
         body = orjson.dumps(build_request(request))
         url = self._url(model, "streamGenerateContent") + "?alt=sse"
         decoder = StreamDecoder(self.name, model, int(time.time()))
+        headers = await self._call_headers()
         try:
-            async with aclosing(self._transport.stream(url, body, self._headers)) as chunks:
+            async with aclosing(self._transport.stream(url, body, headers)) as chunks:
                 async for data in chunks:
                     for event in decoder.feed(data):
                         yield event
@@ -73,7 +79,7 @@ class GeminiProvider:
         request = decode_embeddings(ctx.payload)
         body = orjson.dumps(build_batch(request, model))
         parsed = await self._transport.call_json(
-            self._url(model, "batchEmbedContents"), body, self._headers, ctx
+            self._url(model, "batchEmbedContents"), body, await self._call_headers(), ctx
         )
         response = decode_batch(parsed, request, model, self.name)
         ctx.usage = Usage(prompt_tokens=response.prompt_tokens)
@@ -85,7 +91,22 @@ class GeminiProvider:
 
 class VertexProvider(GeminiProvider):
     """Gemini on Vertex AI: the same bodies under ``projects/{project}/locations/{region}``,
-    authorised by an OAuth 2 access token (``api_key``, sent as a Bearer token)."""
+    authorised by an OAuth 2 access token: minted from a service-account key
+    (``service_account``) and refreshed before it expires, or given (``api_key``) and sent as is."""
+
+    def __init__(self, name: str, config: ProviderConfig, api_key: Secret | None, pool: UpstreamPool) -> None:
+        super().__init__(name, config, api_key, pool)
+        self._tokens: AccessTokens | None = None
+        if config.service_account is not None:
+            if api_key is not None:
+                raise ValueError("kind vertex: set service_account or api_key (an access token), not both")
+            key = ServiceAccountKey.parse(config.service_account.resolve().reveal())
+            self._tokens = AccessTokens(key, pool, name, config.timeouts)
+
+    async def _call_headers(self) -> Mapping[str, str]:
+        if self._tokens is None:
+            return self._headers
+        return {**self._headers, "authorization": f"Bearer {await self._tokens.token()}"}
 
     def _base_url(self, config: ProviderConfig) -> str:
         if not config.project:
@@ -104,7 +125,9 @@ class VertexProvider(GeminiProvider):
     async def embed(self, ctx: RequestContext, model: str) -> EmbedResult:
         request = decode_embeddings(ctx.payload)
         body = orjson.dumps(build_predict(request))
-        parsed = await self._transport.call_json(self._url(model, "predict"), body, self._headers, ctx)
+        parsed = await self._transport.call_json(
+            self._url(model, "predict"), body, await self._call_headers(), ctx
+        )
         response: EmbeddingResponse = decode_predict(parsed, request, model, self.name)
         ctx.usage = Usage(prompt_tokens=response.prompt_tokens)
         return response

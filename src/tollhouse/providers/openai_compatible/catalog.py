@@ -38,7 +38,7 @@ CATALOG: dict[str, CatalogRow] = {
         "https://api.mistral.ai/v1",
         "MISTRAL_API_KEY",
         drop_params=frozenset({"logprobs", "top_logprobs", "logit_bias", "user", "stream_options"}),
-        rename_params=(("seed", "random_seed"),),
+        rename_params=(("seed", "random_seed"), ("max_completion_tokens", "max_tokens")),
         notes="usage always arrives in the last stream chunk",
     ),
     "deepseek": CatalogRow("https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"),

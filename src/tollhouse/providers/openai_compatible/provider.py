@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict
 from yarl import URL
 
 from tollhouse.config.schema import ProviderConfig
@@ -49,22 +50,23 @@ class OpenAICompatibleProvider:
             value = api_key.reveal()
             header = self._row.auth_header
             headers[header] = f"Bearer {value}" if header == "authorization" else value
-        self._headers = headers
+        self._headers = CIMultiDict(headers)  # aiohttp's own type: not converted per request
         t = config.timeouts
-        self._timeout = aiohttp.ClientTimeout(
-            total=t.total_s, sock_connect=t.connect_s, sock_read=t.first_byte_s
-        )
+        # A non-streaming answer arrives whole when generation ends (its headers come with it),
+        # so total_s bounds it; a per-read timer would only be rescheduled on every chunk.
+        self._timeout = aiohttp.ClientTimeout(total=t.total_s, sock_connect=t.connect_s)
         # Streams have no total: a long answer is fine while chunks keep coming.
         self._stream_timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=t.connect_s, sock_read=t.first_byte_s
         )
-        self._chat_url = f"{base}/chat/completions"
-        self._embed_url = f"{base}/embeddings"
+        # Parsed once: aiohttp would otherwise parse the URL string on every request.
+        self._chat_url = URL(f"{base}/chat/completions")
+        self._embed_url = URL(f"{base}/embeddings")
 
     def _session(self) -> aiohttp.ClientSession:
         return self._pool.session(self.base_url, self._max_connections)
 
-    async def _call(self, url: str, body: bytes, ctx: RequestContext) -> tuple[bytes, Any]:
+    async def _call(self, url: URL, body: bytes, ctx: RequestContext) -> tuple[bytes, Any]:
         """The upstream's body and its parsed JSON (parsed once: usage is read from it)."""
         response = await attempt.post(self._session(), url, body, self._headers, self._timeout, self.name)
         data = await attempt.read_body(response, self.name)

@@ -1,0 +1,110 @@
+"""Guard latency on 2 KB prompts with every heuristic guard on: ``python -m eval.bench_guards``.
+
+Each prompt is a chat request (a system prompt and a user message of ordinary text — coding
+and customer-service questions, tool results — about 2 KB in all) checked by one guardrail
+policy running injection, secrets, PII, exfiltration, canary and keyword guards at the
+request and tool-result stages: ``GuardrailPolicy.enter`` end to end, view building included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+import statistics
+import time
+from typing import Any
+
+from tests.unit.support import make_ctx
+
+from eval.injection_set import DATA, slabs
+from tollhouse.config.load import ConfigIssue
+from tollhouse.guards.config import GuardrailsConfig
+from tollhouse.policies.guardrails import GuardrailPolicy, compile_guardrails
+from tollhouse.upstream.pool import UpstreamPool
+
+SYSTEM = (
+    "You are the support assistant of an online shop. Answer questions about orders, returns and "
+    "shipping politely and briefly. Never promise refunds the policy does not allow. If you are unsure, "
+    "offer to hand the conversation to a human agent. Use the tools to look up orders."
+)
+GUARDS = [
+    {"type": "injection"},
+    {"type": "secrets"},
+    {"type": "pii", "action": "redact"},
+    {"type": "exfiltration"},
+    {"type": "canary"},
+    {
+        "type": "keywords",
+        "keywords": ["project falcon", "acquisition", "layoffs"],
+        "patterns": [r"\bINV-\d{6}\b"],
+    },
+]
+
+
+def _texts(corpus: str) -> list[str]:
+    """``typical``: ordinary questions and tool results (S-Labs benign rows, our tool results);
+    ``risky``: the hand-written prompts that look like attacks but are not (trigger-dense)."""
+    if corpus == "typical":
+        lines = [text for text, attack in slabs("validation") if not attack]
+        names = ["benign_tool_outputs.txt"]
+    else:
+        lines, names = [], ["benign_tricky.txt", "benign_tool_outputs.txt"]
+    for name in names:
+        text = (DATA / name).read_text(encoding="utf-8")
+        lines += [line for line in text.splitlines() if line and not line.startswith("#")]
+    return lines
+
+
+def prompts(count: int, size: int = 2048, seed: int = 3, corpus: str = "risky") -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    texts = _texts(corpus)
+    out = []
+    for _ in range(count):
+        parts: list[str] = []
+        while len(SYSTEM) + sum(len(p) + 1 for p in parts) < size:
+            parts.append(rng.choice(texts))
+        user = " ".join(parts)[: size - len(SYSTEM)]
+        out.append(
+            {
+                "model": "m",
+                "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}],
+            }
+        )
+    return out
+
+
+async def measure(policy: GuardrailPolicy, payloads: list[dict[str, Any]], rounds: int) -> list[float]:
+    timings: list[float] = []
+    for _ in range(rounds):
+        for payload in payloads:
+            ctx = make_ctx(payload=copy.deepcopy(payload))
+            started = time.perf_counter()
+            await policy.enter(ctx)
+            timings.append((time.perf_counter() - started) * 1e6)
+            await policy.exit(ctx)
+    return timings
+
+
+def main() -> None:
+    issues: list[ConfigIssue] = []
+    config = GuardrailsConfig.model_validate(
+        {"policies": [{"name": "bench", "guards": GUARDS, "canary": True}]}
+    )
+    policy = compile_guardrails(config, UpstreamPool(), issues, [])[0]
+    assert isinstance(policy, GuardrailPolicy)
+    assert not issues
+    for corpus in ("typical", "risky"):
+        payloads = prompts(200, corpus=corpus)
+        asyncio.run(measure(policy, payloads, 1))  # warm up
+        timings = sorted(asyncio.run(measure(policy, payloads, 5)))
+        size = statistics.mean(sum(len(m["content"]) for m in p["messages"]) for p in payloads)
+        p = {q: timings[int(len(timings) * q / 100)] for q in (50, 90, 99)}
+        print(
+            f"{corpus:8s} {len(timings)} checks of {size:.0f}-character prompts, 6 guards: "
+            f"p50 {p[50]:.0f} µs   p90 {p[90]:.0f} µs   p99 {p[99]:.0f} µs"
+        )
+
+
+if __name__ == "__main__":
+    main()

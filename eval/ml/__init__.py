@@ -1,0 +1,1 @@
+"""Training the ``ml`` extra's classifier head."""

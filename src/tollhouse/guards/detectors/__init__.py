@@ -1,0 +1,1 @@
+"""Built-in detectors: each a small class with ``detect(text, scope, state) -> findings``."""

@@ -1,0 +1,87 @@
+"""Exfiltration: markdown images and links, and HTML images, whose URL carries data to a
+host outside the allow-list; ``data:`` URLs; instructions hidden in invisible text.
+
+A model that was injected can leak a conversation by answering with an image whose URL
+holds the data: the client renders it and the attacker's server receives it. Links to
+allowed hosts, and plain links without a query or long path, pass.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from tollhouse.guards.detector import CallState
+from tollhouse.guards.normalize import unmask
+from tollhouse.guards.verdict import Finding, Scope
+
+_MD_URL_RE = re.compile(r"(!?)\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_REF_URL_RE = re.compile(r"^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S+?)>?(?:\s|$)", re.MULTILINE)
+_HTML_IMG_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
+_DATA_URL_RE = re.compile(r"\bdata:[\w/+.-]{1,64}(?:;[\w=-]+)*,[A-Za-z0-9+/=%._-]{16,}")
+_MIN_PAYLOAD = 16  # characters of query or path a URL needs before it can carry data
+
+
+def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == a or host.endswith("." + a) for a in allowed)
+
+
+def _carries_data(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.query and len(parts.query) >= 8:
+        return True
+    longest = max((len(p) for p in parts.path.split("/")), default=0)
+    return longest >= _MIN_PAYLOAD * 2 or len(parts.path) >= 96
+
+
+class ExfiltrationDetector:
+    """``image`` URLs to unknown hosts always count; links only when they carry data."""
+
+    name = "exfiltration"
+
+    def __init__(self, allow_hosts: frozenset[str] = frozenset(), block_all_images: bool = False) -> None:
+        self._allowed = allow_hosts
+        self._all_images = block_all_images
+
+    def _url(self, url: str, image: bool) -> str | None:
+        if url.startswith("data:"):
+            return "data_url"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        if _host_allowed(parts.hostname, self._allowed):
+            return None
+        if image and (self._all_images or _carries_data(url)):
+            return "image_exfiltration"
+        if _carries_data(url):
+            return "link_exfiltration"
+        return None
+
+    def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
+        found: list[Finding] = []
+        if "](" in text:
+            for m in _MD_URL_RE.finditer(text):
+                kind = self._url(m.group(2), m.group(1) == "!")
+                if kind is not None:
+                    found.append(Finding(kind, *m.span(), score=0.9))
+        if "]:" in text:
+            for m in _REF_URL_RE.finditer(text):
+                kind = self._url(m.group(1), True)
+                if kind is not None:
+                    found.append(Finding(kind, *m.span(), score=0.8))
+        lowered = text.lower() if "<" in text or "data:" in text else ""
+        if "<img" in lowered:
+            for m in _HTML_IMG_RE.finditer(text):
+                kind = self._url(m.group(1), True)
+                if kind is not None:
+                    found.append(Finding(kind, *m.span(), score=0.9))
+        if "data:" in lowered:
+            for m in _DATA_URL_RE.finditer(text):
+                if all(m.end() <= f.start or m.start() >= f.end for f in found):
+                    found.append(Finding("data_url", *m.span(), score=0.7))
+        if not text.isascii():
+            unmasked = unmask(text)
+            if unmasked.tagged or unmasked.invisible >= 4:
+                found.append(Finding("invisible_text", 0, len(text), score=0.8))
+        return found

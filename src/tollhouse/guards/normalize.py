@@ -1,0 +1,142 @@
+"""Undoing the disguises attackers put on text before the injection heuristics read it.
+
+``unmask`` strips zero-width and bidi controls, decodes Unicode tag characters (invisible
+ASCII), folds confusable letters (Cyrillic, Greek, fullwidth) to Latin and applies NFKC.
+``hidden_payloads`` decodes the encodings a payload hides in — base64, hex, URL-encoding,
+rot13 (when the text asks for it) — so the decoded text can be scanned again.
+Every table here is built once, at import; the functions allocate only their results.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad"
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_STRIP = {ord(c): None for c in ZERO_WIDTH + BIDI}
+# Unicode tag characters U+E0020..U+E007E mirror printable ASCII and render as nothing.
+_TAGS = {0xE0000 + c: chr(c) for c in range(0x20, 0x7F)} | {0xE0001: None, 0xE007F: None}
+# Letters that look Latin but are not (the common confusables; NFKC handles fullwidth forms).
+_CONFUSABLES = str.maketrans(
+    # Cyrillic, Latin alpha and Greek look-alikes (escaped: the file itself stays unambiguous).
+    "\u0410\u0412\u0421\u0415\u041d\u0406\u0408\u041a\u041c\u041e\u0420\u0405\u0422\u0425\u0423\u0430\u0435\u0456\u0458\u043e\u0440\u0441\u0455\u0445"
+    "\u0443\u0501\u04bb\u04cf\u0251\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03b1\u03bf\u03c1\u03b9\u03bd",
+    "ABCEHIJKMOPSTXYaeijopcsxydhlaABEZHIKMNOPTYXaopiv",
+)
+_INVISIBLE_RE = re.compile(f"[{ZERO_WIDTH}{BIDI}]|[\U000e0000-\U000e007f]")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+_LOOKALIKE_RE = re.compile("[\u0251\u0370-\u03ff\u0400-\u052f]")  # Latin alpha, Greek, Cyrillic
+_B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+_HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+_HEX_ESCAPE_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
+_SPACED_HEX_RE = re.compile(r"(?:\b[0-9A-Fa-f]{2}[ :]){9,}[0-9A-Fa-f]{2}\b")
+_PUNCT = "\"'()[]{}<>,.;:!?`"
+_ROT13_HINT = re.compile(r"rot-?13|caesar|rotate (?:each|every|the) letter", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Unmasked:
+    """Text as a reader sees it, and what had to be undone to get there."""
+
+    text: str
+    invisible: int  # zero-width, bidi and tag characters removed
+    tagged: str  # the ASCII hidden in Unicode tag characters
+    confusables: bool  # Latin lookalikes from other scripts were folded
+
+
+def unmask(text: str) -> Unmasked:
+    """Fold ``text`` to what it says; fast path for plain ASCII."""
+    if text.isascii():
+        return Unmasked(text, 0, "", False)
+    invisible = len(_INVISIBLE_RE.findall(text))
+    tagged = ""
+    if invisible:
+        tagged = "".join(_TAGS.get(ord(c)) or "" for c in text if 0xE0000 <= ord(c) <= 0xE007F)
+        text = text.translate(_STRIP).translate(_TAGS)
+    # Each step only when it can change something: translating non-ASCII text is slow.
+    folded = text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+    confusables = False
+    if _LOOKALIKE_RE.search(folded) is not None:
+        confusables = _mixed_scripts(folded)
+        folded = folded.translate(_CONFUSABLES)
+    return Unmasked(folded, invisible, tagged, confusables)
+
+
+def _mixed_scripts(text: str) -> bool:
+    """A word mixing Latin with Cyrillic or Greek letters: the homoglyph trick's signature."""
+    for word in text.split():
+        if word.isascii() or not _NON_ASCII_RE.search(word):
+            continue
+        latin = any("a" <= c.lower() <= "z" for c in word)
+        other = any(unicodedata.name(c, "").startswith(("CYRILLIC", "GREEK")) for c in word)
+        if latin and other:
+            return True
+    return False
+
+
+def _printable(data: bytes) -> str | None:
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    letters = sum(c.isalpha() or c == " " for c in decoded)
+    return decoded if len(decoded) >= 8 and letters >= 0.7 * len(decoded) else None
+
+
+def _base64(token: str) -> str | None:
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _printable(raw)
+
+
+def _token_payload(token: str) -> str | None:
+    """A long token decoded as base64 or hex, when it decodes to readable text."""
+    chars = set(token)
+    if chars <= _HEX_CHARS and len(token) % 2 == 0:
+        return _printable(bytes.fromhex(token))
+    if chars <= _B64_CHARS and not (token.isalpha() and (token.islower() or token.isupper())):
+        return _base64(token)
+    return None
+
+
+def hidden_payloads(text: str) -> list[str]:
+    """Texts hidden in ``text`` by an encoding, decoded (empty when there are none).
+
+    Only tokens of 16+ characters can be base64 or hex, and prose has few, so the scan
+    costs one split; the regexes run only when their marker character is present.
+    """
+    found: list[str] = []
+    tokens = text.split()
+    pairs = [t for t in tokens if len(t) == 2]  # "69 67 6e …": hex written in pairs
+    for raw in [t for t in tokens if len(t) >= 16]:
+        token = raw.strip(_PUNCT)
+        if token.startswith("0x"):
+            token = token[2:]
+        if len(token) >= 16 and (decoded := _token_payload(token)) is not None:
+            found.append(decoded)
+    if "\\x" in text:
+        for match in _HEX_ESCAPE_RE.finditer(text):
+            if (decoded := _printable(bytes.fromhex(match.group().replace("\\x", "")))) is not None:
+                found.append(decoded)
+    if len(pairs) >= 10 and sum(1 for t in pairs if t[0] in _HEX_CHARS and t[1] in _HEX_CHARS) >= 10:
+        for match in _SPACED_HEX_RE.finditer(text):
+            digits = match.group().replace(" ", "").replace(":", "")
+            if (decoded := _printable(bytes.fromhex(digits))) is not None:
+                found.append(decoded)
+    if text.count("%") >= 4:
+        decoded = unquote(text)
+        if decoded != text:
+            found.append(decoded)
+    lowered = text.lower()
+    if ("rot" in lowered or "caesar" in lowered) and _ROT13_HINT.search(text):
+        found.append(codecs.decode(text, "rot13"))
+    return found

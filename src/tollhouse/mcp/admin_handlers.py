@@ -1,0 +1,85 @@
+"""Admin API endpoints for the MCP gateway: definitions to pin, tool calls to approve.
+
+Reading them needs ``admin:policies:read`` (security auditors too); deciding needs
+``admin:policies:write`` — pinning a definition or letting a held call through is a policy
+decision. Rows are in ``admin/routes.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tollhouse.admin.api import AdminCall
+from tollhouse.mcp import approval_store, operations
+from tollhouse.mcp.pin_store import PinStore
+
+Reply = tuple[int, Any]
+
+
+class DefinitionDecision(BaseModel):
+    """Which pending definition: ``target`` is SERVER/NAME."""
+
+    model_config = ConfigDict(extra="forbid")
+    target: str
+    kind: str = "tool"
+
+
+class CallDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = ""
+
+
+async def list_definitions(call: AdminCall) -> Reply:
+    """``?pending=true&server=github``."""
+    pending = call.query.get("pending", "").lower() in ("1", "true", "yes")
+    rows = await operations.list_definitions(
+        PinStore(call.services.engine), pending, call.query.get("server")
+    )
+    return 200, {"data": rows}
+
+
+async def _definition(call: AdminCall, approve: bool) -> Reply:
+    body: DefinitionDecision = call.body
+    store = PinStore(call.services.engine)
+    row = await operations.decide_definition(
+        store, call.services.sink, call.actor.name, body.target, body.kind, approve
+    )
+    return 200, row
+
+
+async def approve_definition(call: AdminCall) -> Reply:
+    return await _definition(call, True)
+
+
+async def reject_definition(call: AdminCall) -> Reply:
+    return await _definition(call, False)
+
+
+async def list_calls(call: AdminCall) -> Reply:
+    """``?status=pending`` (default) or ``?status=all``."""
+    status = call.query.get("status", "pending")
+    rows = await approval_store.list_approvals(call.services.engine, None if status == "all" else status)
+    return 200, {"data": rows}
+
+
+async def _call(call: AdminCall, approve: bool) -> Reply:
+    body: CallDecision = call.body
+    row = await operations.decide_call(
+        call.services.engine,
+        call.services.sink,
+        call.actor.name,
+        call.params["approval_id"],
+        approve,
+        body.note,
+    )
+    return 200, row
+
+
+async def approve_call(call: AdminCall) -> Reply:
+    return await _call(call, True)
+
+
+async def deny_call(call: AdminCall) -> Reply:
+    return await _call(call, False)

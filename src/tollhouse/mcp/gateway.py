@@ -1,0 +1,109 @@
+"""The compiled MCP gateway: upstream links and catalogs, routes, sessions, and the checks
+every message passes. One per runtime; it is a runtime observer, so the app's lifespan
+starts and stops the upstream connections and background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
+from tollhouse.audit.trail import AuditTrail
+from tollhouse.mcp.authorize import Authorizer
+from tollhouse.mcp.call import McpRoute
+from tollhouse.mcp.catalog import ServerCatalog
+from tollhouse.mcp.config import McpConfig
+from tollhouse.mcp.held import HeldCalls
+from tollhouse.mcp.protocol import Message
+from tollhouse.mcp.sessions import Sessions
+from tollhouse.mcp.upstream.link import Link
+from tollhouse.pipeline.chain import Chain
+from tollhouse.pipeline.context import RequestContext
+
+if TYPE_CHECKING:
+    from tollhouse.mcp.approvals import Approvals
+    from tollhouse.mcp.guarding import ToolGuards
+    from tollhouse.mcp.limits import ToolLimits
+    from tollhouse.mcp.pins import PinGate
+
+log = logging.getLogger("tollhouse.mcp")
+
+
+class Background(Protocol):
+    """A part with its own background work (approvals watcher, pin refresher)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class McpGateway:
+    """Everything the MCP endpoint needs, built once from the config."""
+
+    def __init__(
+        self,
+        config: McpConfig,
+        links: Mapping[str, Link],
+        catalogs: Mapping[str, ServerCatalog],
+        routes: Mapping[str, McpRoute],
+        auth: Chain,
+        authorizer: Authorizer,
+        trail: AuditTrail | None,
+    ) -> None:
+        self.config = config
+        self.links = links
+        self.catalogs = catalogs
+        self.routes = routes
+        self.auth = auth
+        self.authorizer = authorizer
+        self.trail = trail
+        self.sessions = Sessions(config.session_idle_s)
+        self.held = HeldCalls()  # 2026-07-28 calls waiting for their callers' answers
+        self.pins: PinGate | None = None
+        self.guards: ToolGuards | None = None
+        self.approvals: Approvals | None = None
+        self.limits: ToolLimits | None = None
+        self.background: list[Background] = []
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def changed(self, server: str, notification: Message) -> None:
+        """An upstream's notification outside any call (a list changed)."""
+        catalog = self.catalogs.get(server)
+        if catalog is not None:
+            catalog.changed(notification)
+
+    # ------------------------------------------------------------ Observer
+
+    def observe(self, ctx: RequestContext) -> None:
+        return None
+
+    async def start(self) -> None:
+        for link in self.links.values():
+            await link.start()
+        for part in self.background:
+            await part.start()
+        self._sweeper = asyncio.create_task(self._sweep(), name="mcp-sessions")
+
+    async def stop(self) -> None:
+        self.held.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for part in reversed(self.background):
+            try:
+                await part.stop()
+            except Exception:
+                log.exception("MCP background part failed to stop")
+        for link in self.links.values():
+            try:
+                await link.close()
+            except Exception:
+                log.exception("MCP server %s failed to close", link.name)
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(min(60.0, self.config.session_idle_s))
+            self.sessions.sweep()

@@ -1,0 +1,84 @@
+"""The gateway's own credentials for an upstream: static headers, or an OAuth access token
+from the client credentials grant, fetched when needed and reused until shortly before it
+expires. A caller's token never reaches an upstream."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import orjson
+
+from tollhouse.config.secrets import Secret
+from tollhouse.errors import UpstreamAuthFailed, UpstreamUnavailable
+from tollhouse.mcp.config import OAuthClientCredentials
+from tollhouse.upstream.pool import UpstreamPool
+
+_EARLY_S = 30.0  # renew this long before the token expires
+
+
+class Credentials:
+    """Headers an upstream gets on every request."""
+
+    def __init__(
+        self,
+        server: str,
+        static: dict[str, Secret],
+        oauth: OAuthClientCredentials | None = None,
+        client_secret: Secret | None = None,
+        pool: UpstreamPool | None = None,
+    ) -> None:
+        self._server = server
+        self._static = {k: v.reveal() for k, v in static.items()}
+        self._oauth = oauth
+        self._secret = client_secret
+        self._pool = pool
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def headers(self) -> dict[str, str]:
+        if self._oauth is None:
+            return self._static
+        if self._token is None or time.monotonic() >= self._expires:
+            async with self._lock:
+                if self._token is None or time.monotonic() >= self._expires:
+                    await self._fetch()
+        return {**self._static, "authorization": f"Bearer {self._token}"}
+
+    def invalidate(self) -> None:
+        """The upstream refused the token: fetch a new one next time."""
+        self._token = None
+
+    async def _fetch(self) -> None:
+        assert self._oauth is not None
+        assert self._secret is not None
+        assert self._pool is not None
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._oauth.client_id,
+            "client_secret": self._secret.reveal(),
+        }
+        if self._oauth.scope:
+            form["scope"] = self._oauth.scope
+        if self._oauth.audience:
+            form["audience"] = self._oauth.audience
+        session = self._pool.session(self._oauth.token_url, 16)
+        try:
+            async with session.post(
+                self._oauth.token_url, data=form, timeout=aiohttp.ClientTimeout(total=15)
+            ) as response:
+                body = await response.read()
+                status = response.status
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise UpstreamUnavailable(
+                f"cannot reach the token endpoint of MCP server {self._server}"
+            ) from exc
+        data = orjson.loads(body) if status == 200 else {}
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(token, str):
+            raise UpstreamAuthFailed(f"the token endpoint of MCP server {self._server} refused the gateway")
+        lifetime = float(data.get("expires_in") or 3600)
+        self._token = token
+        self._expires = time.monotonic() + max(lifetime - _EARLY_S, lifetime / 2)

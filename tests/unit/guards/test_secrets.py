@@ -1,0 +1,81 @@
+"""Secrets: each provider's format is found; look-alikes and placeholders are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from tollhouse.guards.detector import CallState
+from tollhouse.guards.detectors.secrets import SecretsDetector
+from tollhouse.guards.verdict import Scope
+
+DETECTOR = SecretsDetector()
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+
+
+def _kinds(text: str) -> list[tuple[str, str]]:
+    return [(f.kind, text[f.start : f.end]) for f in DETECTOR.detect(text, Scope.USER, CallState())]
+
+
+@pytest.mark.parametrize(
+    ("kind", "secret"),
+    [
+        ("OPENAI_KEY", "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6l"),
+        ("ANTHROPIC_KEY", "sk-ant-api03-" + "x1Y2z3" * 15),
+        ("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"),
+        ("GCP_API_KEY", "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"),
+        ("GITHUB_TOKEN", "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+        ("GITLAB_TOKEN", "glpat-xY9zA8bC7dE6fG5hI4jK"),
+        ("SLACK_TOKEN", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"),
+        ("STRIPE_KEY", "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"),
+        ("SENDGRID_KEY", "SG." + "a" * 22 + "." + "b" * 43),
+        ("NPM_TOKEN", "npm_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"),
+        ("HUGGINGFACE_TOKEN", "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh"),
+        ("JWT", JWT),
+    ],
+)
+def test_provider_formats(kind: str, secret: str) -> None:
+    assert _kinds(f"here: {secret} (do not share)") == [(kind, secret)]
+
+
+def test_private_key_block() -> None:
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"
+    assert _kinds(f"key:\n{pem}\nthanks") == [("PRIVATE_KEY", pem)]
+
+
+def test_contextual_secrets() -> None:
+    assert _kinds("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY") == [
+        ("AWS_SECRET_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    ]
+    assert _kinds("DATABASE_URL=postgres://app:Tr0ub4dor&3@db.internal:5432/app") == [
+        ("CONNECTION_PASSWORD", "Tr0ub4dor&3")
+    ]
+    assert _kinds('config = {"password": "c0rrect-h0rse"}') == [("PASSWORD", "c0rrect-h0rse")]
+    azure = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    assert _kinds(f"DefaultEndpointsProtocol=https;AccountName=x;AccountKey={azure};EndpointSuffix=core") == [
+        ("AZURE_STORAGE_KEY", azure)
+    ]
+    assert _kinds('api_key: "Zk3j9dkeLq02mXnBv81Pq7Ws"') == [("SECRET", "Zk3j9dkeLq02mXnBv81Pq7Ws")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'password = os.environ["DB_PASSWORD"]',
+        "def login(user, password): return check(user, password)",
+        'password: "password"',
+        "postgres://user:${DB_PASS}@localhost/db",
+        "postgres://user:<password>@localhost/db",
+        "api_key = settings.OPENAI_API_KEY",
+        "token: aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "eyJub3QiOiJhIGp3dCJ9.eyJzdWIiOiIxIn0.abcdefghijklmnopq",  # header names no alg
+        "the sk-learn library and task-ant-api lists",
+    ],
+)
+def test_look_alikes_are_not_secrets(text: str) -> None:
+    assert _kinds(text) == []
+
+
+def test_kinds_can_be_narrowed() -> None:
+    only_jwt = SecretsDetector(frozenset({"JWT"}))
+    text = f"AKIAIOSFODNN7EXAMPLE {JWT}"
+    assert [f.kind for f in only_jwt.detect(text, Scope.USER, CallState())] == ["JWT"]
