@@ -16,11 +16,12 @@ import time
 import warnings
 from typing import Annotated, Any
 
+import anyio
 import uvicorn
 from mcp import types
 from mcp.server.mcpserver import Context, MCPServer, Resolve, Sample
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 def notes_server() -> MCPServer:
@@ -72,6 +73,15 @@ def files_server() -> MCPServer:
         for i in range(n):
             await ctx.report_progress(i + 1, n, f"step {i + 1}")
         return f"counted to {n}"
+
+    @server.tool(description="Sleep, then answer.")
+    async def nap(seconds: float) -> str:
+        await anyio.sleep(seconds)
+        return "rested"
+
+    @server.tool(description="Where a request is served (the region is mirrored in a header).")
+    def regional(region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})]) -> str:
+        return f"served in {region}"
 
     @server.tool(description="Always fails.")
     def broken() -> str:
@@ -140,17 +150,41 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _RequireAuthorization:
+    """ASGI wrapper: 401 unless ``Authorization`` is exactly the expected value."""
+
+    def __init__(self, app: Any, expected: str, seen: list[str]) -> None:
+        self._app = app
+        self._expected = expected
+        self._seen = seen
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            value = dict(scope["headers"]).get(b"authorization", b"").decode()
+            self._seen.append(value)
+            if value != self._expected:
+                await send({"type": "http.response.start", "status": 401, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await self._app(scope, receive, send)
+
+
 class McpHttpServer:
     """An ``MCPServer`` served on a loopback port (Streamable HTTP at /mcp, or SSE at /sse)."""
 
-    def __init__(self, server: MCPServer, transport: str = "streamable_http") -> None:
+    def __init__(
+        self, server: MCPServer, transport: str = "streamable_http", require: str | None = None
+    ) -> None:
         self.port = free_port()
         if transport == "sse":
-            app = server.sse_app()
+            app: Any = server.sse_app()
             self.url = f"http://127.0.0.1:{self.port}/sse"
         else:
             app = server.streamable_http_app()
             self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.seen_authorization: list[str] = []
+        if require is not None:
+            app = _RequireAuthorization(app, require, self.seen_authorization)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -49,10 +49,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     folder = tmp_path_factory.mktemp("mcp-calls")
     db = f"sqlite:///{folder / 'gw.db'}"
     with McpHttpServer(notes_server()) as notes, McpHttpServer(files_server()) as files:
-        servers = {"notes": http_server(notes.url), "files": http_server(files.url)}
+        servers = {
+            "notes": http_server(notes.url),
+            "files": http_server(files.url),
+            "sleepy": http_server(files.url, timeout_s=0.5),
+        }
         config = mcp_config(
             servers,
-            [{"name": "work", "servers": ["notes", "files"]}],
+            [{"name": "work", "servers": ["notes", "files"]}, {"name": "sleepy", "servers": ["sleepy"]}],
             pinning={"mode": "off"},
             approvals={"tools": ["notes/add_note"], "timeout_s": 2, "poll_s": 0.05},
             limits={"per_tool_per_minute": 4},
@@ -184,3 +188,10 @@ async def test_tool_calls_per_minute_are_limited(env: Env) -> None:
             await client.call_tool("notes__list_notes", {})
         with pytest.raises(Exception, match="tool-call limit per_tool_per_minute reached"):
             await client.call_tool("notes__list_notes", {})
+
+
+async def test_an_upstream_that_takes_too_long_times_out(env: Env) -> None:
+    async with connect(env.url.replace("/mcp/work", "/mcp/sleepy"), MASTER) as client:
+        assert _text(await client.call_tool("nap", {"seconds": 0.01})) == "rested"
+        with pytest.raises(Exception, match="did not answer in time"):
+            await client.call_tool("nap", {"seconds": 3})

@@ -155,8 +155,9 @@ async def test_a_handshake_caller_reaches_a_modern_upstream(url: str) -> None:
         names = {t.name for t in (await client.list_tools()).tools}
         counted = await client.call_tool("count", {"n": 2}, progress_callback=progress)
         poem = await client.call_tool("poem", {"topic": "spring"})
+        regional = await client.call_tool("regional", {"region": "eu-west"})
     assert {"count", "read_file"} <= names
     assert seen == [1, 2]
-    for result, text in ((counted, "counted to 2"), (poem, "poem: rain")):
+    for result, text in ((counted, "counted to 2"), (poem, "poem: rain"), (regional, "served in eu-west")):
         block = result.content[0]
         assert isinstance(block, types.TextContent) and block.text == text

@@ -158,7 +158,8 @@ def test_a_token_for_another_audience_is_rejected(env: Env) -> None:
 def test_missing_credentials_point_at_the_resource_metadata(env: Env) -> None:
     response = httpx2.post(env.url, json=_init(), headers=_ACCEPT)
     assert response.status_code == 401
-    assert "resource_metadata=" in response.headers["www-authenticate"]
+    challenge = response.headers["www-authenticate"]
+    assert "resource_metadata=" in challenge and "error=" not in challenge  # no credentials: no error
     metadata = httpx2.get(f"{env.gateway.url}/.well-known/oauth-protected-resource/mcp/work").json()
     assert metadata["resource"] == RESOURCE
     assert metadata["authorization_servers"] == [env.issuer.issuer]

@@ -27,6 +27,8 @@ class DefinitionDecision(BaseModel):
 
 
 class CallDecision(BaseModel):
+    """An approver's note on a held call."""
+
     model_config = ConfigDict(extra="forbid")
     note: str = ""
 
@@ -50,10 +52,12 @@ async def _definition(call: AdminCall, approve: bool) -> Reply:
 
 
 async def approve_definition(call: AdminCall) -> Reply:
+    """POST /v1/mcp/definitions/approve: pin the pending definition."""
     return await _definition(call, True)
 
 
 async def reject_definition(call: AdminCall) -> Reply:
+    """POST /v1/mcp/definitions/reject: keep it blocked."""
     return await _definition(call, False)
 
 
@@ -78,8 +82,10 @@ async def _call(call: AdminCall, approve: bool) -> Reply:
 
 
 async def approve_call(call: AdminCall) -> Reply:
+    """POST /v1/mcp/calls/{id}/approve: the held call goes ahead."""
     return await _call(call, True)
 
 
 async def deny_call(call: AdminCall) -> Reply:
+    """POST /v1/mcp/calls/{id}/deny: the held call fails."""
     return await _call(call, False)

@@ -23,6 +23,7 @@ def _view(row: Any) -> dict[str, Any]:
 async def list_approvals(
     engine: AsyncEngine, status: str | None = "pending", limit: int = 200
 ) -> list[dict[str, Any]]:
+    """Held calls, newest first (``status`` None: all of them)."""
     query = select(approvals).order_by(approvals.c.created_at.desc()).limit(limit)
     if status is not None:
         query = query.where(approvals.c.status == status)

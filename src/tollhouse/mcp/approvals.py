@@ -42,6 +42,8 @@ def _matches(patterns: tuple[str, ...], server: str, tool: str) -> bool:
 
 
 class Approvals:
+    """Holds calls that need a human and waits for the decision (see the module docstring)."""
+
     def __init__(self, config: ApprovalConfig, db_url: str, migrate: bool) -> None:
         self._config = config
         self._patterns = tuple(config.tools)

@@ -23,11 +23,13 @@ log = logging.getLogger("tollhouse.mcp")
 
 
 def session_of(caller: Caller) -> str | None:
+    """The session a message belongs to: x-tollhouse-session, else the trace, else the MCP session."""
     ctx = caller.ctx
     return ctx.session_id or (caller.session.id if caller.session is not None else None)
 
 
 def build_event(caller: Caller, call: McpCall) -> AuditEvent:
+    """The ``mcp.call`` event of one handled message."""
     ctx = caller.ctx
     detail: dict[str, DetailValue] = {"method": call.method, "outcome": call.outcome, "era": caller.era}
     for key, value in (

@@ -29,6 +29,8 @@ _MAX_DEPTH = 8
 
 @dataclass(frozen=True, slots=True)
 class Permission:
+    """A decision and why (the policy ids that made it)."""
+
     allowed: bool
     reason: str  # "scope", "permit", "forbid", "no_permit", "default_allow", "default_deny", "trusted"
     policies: tuple[str, ...] = ()

@@ -19,6 +19,8 @@ from tollhouse.pipeline.context import RequestContext
 
 @dataclass(frozen=True, slots=True)
 class McpRoute:
+    """A virtual server at ``/mcp/{name}``: its names and the token audience it requires."""
+
     name: str
     names: RouteNames
     audience: str | None  # the `aud` a bearer token must carry (None: not checked)

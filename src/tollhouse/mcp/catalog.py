@@ -37,6 +37,7 @@ class Definition:
 
 
 def key_of(kind: str, body: dict[str, Any]) -> str:
+    """The identity of a listed item: its name, URI or URI template."""
     field = {"resource": "uri", "template": "uriTemplate"}.get(kind, "name")
     value = body.get(field)
     return value if isinstance(value, str) else ""
@@ -72,6 +73,15 @@ class ServerCatalog:
             fetched = await self._fetch(method)
             self._lists[method] = (time.monotonic() + self._ttl, fetched)
             return fetched
+
+    def input_schema(self, tool: str) -> Any:
+        """A cached tool's input schema (None when not cached): what ``Mcp-Param-*`` headers
+        a 2026-07-28 upstream expects for its calls."""
+        cached = self._lists.get("tools/list")
+        for item in cached[1] if cached is not None else ():
+            if item.key == tool:
+                return item.body.get("inputSchema")
+        return None
 
     def cached_keys(self, method: str) -> set[str]:
         """The keys of what is cached now (nothing fetched)."""

@@ -43,6 +43,13 @@ class OAuthClientCredentials(_Section):
     audience: str | None = None
 
 
+class VaultHeader(_Section):
+    """A header whose value is a credential from the vault (`PUT /v1/credentials/{name}`)."""
+
+    credential: str
+    prefix: Annotated[str, Field(description='Written before the value, e.g. "Bearer ".')] = ""
+
+
 class McpServerConfig(_Section):
     """One upstream MCP server. Credentials are the gateway's own: a caller's token is never
     passed through (no token passthrough)."""
@@ -53,6 +60,10 @@ class McpServerConfig(_Section):
     )
     headers: Annotated[
         dict[str, SecretRef], Field(description="Sent on every request (env:/file: refs for tokens).")
+    ] = {}
+    vault_headers: Annotated[
+        dict[str, VaultHeader],
+        Field(description="Headers from the credential vault (needs `vault.master_keys` and the database)."),
     ] = {}
     oauth: Annotated[
         OAuthClientCredentials | None, Field(description="Get a bearer token by client credentials.")

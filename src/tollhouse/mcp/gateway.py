@@ -16,7 +16,6 @@ from tollhouse.mcp.call import McpRoute
 from tollhouse.mcp.catalog import ServerCatalog
 from tollhouse.mcp.config import McpConfig
 from tollhouse.mcp.held import HeldCalls
-from tollhouse.mcp.protocol import Message
 from tollhouse.mcp.sessions import Sessions
 from tollhouse.mcp.upstream.link import Link
 from tollhouse.pipeline.chain import Chain
@@ -68,22 +67,16 @@ class McpGateway:
         self.background: list[Background] = []
         self._sweeper: asyncio.Task[None] | None = None
 
-    def changed(self, server: str, notification: Message) -> None:
-        """An upstream's notification outside any call (a list changed)."""
-        catalog = self.catalogs.get(server)
-        if catalog is not None:
-            catalog.changed(notification)
-
     # ------------------------------------------------------------ Observer
 
     def observe(self, ctx: RequestContext) -> None:
         return None
 
     async def start(self) -> None:
+        for part in self.background:  # vault credentials and pins first: the links need them
+            await part.start()
         for link in self.links.values():
             await link.start()
-        for part in self.background:
-            await part.start()
         self._sweeper = asyncio.create_task(self._sweep(), name="mcp-sessions")
 
     async def stop(self) -> None:

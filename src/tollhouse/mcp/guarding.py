@@ -37,6 +37,8 @@ _MAX_DEPTH = 32
 
 @dataclass(frozen=True, slots=True)
 class GuardPolicy:
+    """One guardrail policy as MCP traffic uses it: its guards and whom it covers."""
+
     name: str
     guards: tuple[AnyGuard, ...]
     dry_run: bool
@@ -100,6 +102,8 @@ def _block(block: dict[str, Any], path: Path) -> list[Segment]:
 
 
 class ToolGuards:
+    """The guardrail policies covering MCP, run over arguments and results."""
+
     def __init__(self, policies: tuple[GuardPolicy, ...]) -> None:
         self._policies = policies
 

@@ -62,6 +62,8 @@ class HeldChannel(Channel):
 
 @dataclass(slots=True)
 class Held:
+    """A call waiting for its caller's answers: who may resume it, and how."""
+
     owner: str
     method: str
     task: asyncio.Future[dict[str, Any]]

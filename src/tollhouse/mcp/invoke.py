@@ -58,6 +58,7 @@ async def find_resource(gateway: McpGateway, caller: Caller, uri: str) -> Defini
 
 
 def authorize(gateway: McpGateway, caller: Caller, call: McpCall, item: Definition, args: Any) -> None:
+    """Refuse (``RpcError``) unless scopes and Cedar allow the caller ``item`` with ``args``."""
     permission = gateway.authorizer.check(caller.principal, item.kind, item.server, item.key, args)
     if permission.allowed:
         call.detail["authz"] = permission.note
@@ -68,6 +69,7 @@ def authorize(gateway: McpGateway, caller: Caller, call: McpCall, item: Definiti
 
 
 def check_pin(gateway: McpGateway, call: McpCall, item: Definition) -> None:
+    """Refuse a definition that is not approved (pinning mode ``block``)."""
     pins = gateway.pins
     if pins is None:
         return
@@ -86,6 +88,7 @@ def check_pin(gateway: McpGateway, call: McpCall, item: Definition) -> None:
 async def forward(
     gateway: McpGateway, caller: Caller, call: McpCall, server: str, method: str, params: dict[str, Any]
 ) -> dict[str, Any]:
+    """Send the request upstream with the call's relay; failures as JSON-RPC errors."""
     relay = CallRelay(caller.channel, gateway.config.relay, server)
     try:
         return await gateway.links[server].request(method, params, relay)
@@ -104,6 +107,7 @@ async def forward(
 async def call_tool(
     gateway: McpGateway, caller: Caller, call: McpCall, params: dict[str, Any]
 ) -> dict[str, Any]:
+    """``tools/call``: every check in order, then the upstream."""
     exposed = params.get("name")
     if not isinstance(exposed, str):
         raise RpcError(INVALID_PARAMS, "tools/call needs a tool `name`")
@@ -133,6 +137,7 @@ async def call_tool(
 async def get_prompt(
     gateway: McpGateway, caller: Caller, call: McpCall, params: dict[str, Any]
 ) -> dict[str, Any]:
+    """``prompts/get``: authorized, pinned, its messages guarded."""
     exposed = params.get("name")
     if not isinstance(exposed, str):
         raise RpcError(INVALID_PARAMS, "prompts/get needs a prompt `name`")
@@ -153,6 +158,7 @@ async def get_prompt(
 async def read_resource(
     gateway: McpGateway, caller: Caller, call: McpCall, params: dict[str, Any]
 ) -> dict[str, Any]:
+    """``resources/read``: authorized, its contents guarded."""
     uri = params.get("uri")
     if not isinstance(uri, str):
         raise RpcError(INVALID_PARAMS, "resources/read needs a `uri`")

@@ -21,6 +21,8 @@ _SESSION = Expiry("i", 86_400_000)  # a session's count lives until a day after 
 
 
 class ToolLimits:
+    """The configured tool-call caps over one in-process counter store."""
+
     def __init__(self, config: McpLimits, store: MemoryStore | None = None) -> None:
         self._config = config
         self._store = store or MemoryStore()

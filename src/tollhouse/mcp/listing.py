@@ -23,12 +23,14 @@ def exposed_body(gateway: McpGateway, caller: Caller, item: Definition) -> dict[
 
 
 def visible(gateway: McpGateway, caller: Caller, item: Definition) -> bool:
+    """Whether the caller may use ``item`` and its definition is usable (pinned)."""
     if not gateway.authorizer.check(caller.principal, item.kind, item.server, item.key).allowed:
         return False
     return gateway.pins is None or gateway.pins.usable(item)
 
 
 async def list_items(gateway: McpGateway, caller: Caller, method: str, call: McpCall) -> dict[str, Any]:
+    """One list method's answer on the caller's route."""
     field, _ = LISTS[method]
     servers = caller.route.servers
     fetched = await asyncio.gather(

@@ -58,12 +58,14 @@ def is_modern(headers: dict[str, str], message: Message) -> bool:
 
 
 def status_of(message: Message) -> int:
+    """The HTTP status of a JSON-RPC answer in this era (400/404 for protocol errors)."""
     error = message.get("error")
     code = error.get("code") if isinstance(error, dict) else None
     return ERROR_CODE_HTTP_STATUS.get(code, 200) if isinstance(code, int) else 200
 
 
 def discover_result(route: McpRoute) -> dict[str, Any]:
+    """The ``server/discover`` answer for a route."""
     return {
         "_meta": {SERVER_INFO_META_KEY: SERVER_INFO},
         "resultType": "complete",
@@ -94,6 +96,7 @@ async def _param_headers(
 async def serve(
     gateway: McpGateway, route: McpRoute, ctx: RequestContext, send: Send, message: Message
 ) -> None:
+    """Answer one 2026-07-28 message."""
     if is_notification(message) or is_response(message):
         await send_accepted(send, ctx)  # no client-to-server notifications on this wire
         return

@@ -14,6 +14,8 @@ from tollhouse.mcp.config import SEPARATOR
 
 @dataclass(frozen=True, slots=True)
 class RouteNames:
+    """How one route names its servers' tools and prompts."""
+
     route: str
     servers: tuple[str, ...]
     prefixed: bool

@@ -28,6 +28,7 @@ def base_url(config: OAuthResourceConfig, headers: dict[str, str]) -> str:
 
 
 def resource_url(config: OAuthResourceConfig, headers: dict[str, str], route: str) -> str:
+    """The route's resource identifier (RFC 8707), the audience its tokens must name."""
     return f"{base_url(config, headers)}/mcp/{route}"
 
 

@@ -23,6 +23,7 @@ def parse_target(target: str) -> tuple[str, str]:
 
 
 async def list_definitions(store: PinStore, pending: bool, server: str | None = None) -> list[dict[str, Any]]:
+    """Every definition seen, or only those waiting for approval."""
     rows = await store.list(None, server)
     return [r.to_json() for r in rows if not pending or r.pending_sha256 is not None]
 

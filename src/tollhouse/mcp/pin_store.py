@@ -34,6 +34,8 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class PinRow:
+    """A stored pin as operators see it (bodies left out)."""
+
     server: str
     kind: str
     key: str
@@ -78,6 +80,8 @@ def _row(r: Any) -> PinRow:
 
 
 class PinStore:
+    """The ``mcp_pins`` table."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 

@@ -35,6 +35,7 @@ _FINDINGS_LIMIT = 10_000
 
 
 def definition_hash(item: Definition) -> str:
+    """SHA-256 of a definition's canonical JSON (sorted keys, without ``_meta``)."""
     body = {k: v for k, v in item.body.items() if k != "_meta"}
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 

@@ -121,6 +121,7 @@ def strip_envelope(params: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def progress_token(params: dict[str, Any] | None) -> Any:
+    """The caller's ``_meta.progressToken``, if it sent one."""
     meta = params.get("_meta") if params else None
     return meta.get("progressToken") if isinstance(meta, dict) else None
 

@@ -41,6 +41,8 @@ _INJECTION_THRESHOLD = 0.35  # definitions are indirect input: the stricter thre
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One problem in a definition: what, where, how sure."""
+
     kind: str
     where: str  # the field: "description", "inputSchema.properties.path.description", …
     score: float = 1.0

@@ -20,6 +20,8 @@ from tollhouse.mcp.protocol import INTERNAL_ERROR, Message, RpcError, request_me
 
 @dataclass(slots=True)
 class ClientSession:
+    """One caller's 2025-11-25 session: its route, owner, version, capabilities and what is in flight."""
+
     id: str
     route: str
     owner: str  # "kind:id" of the principal that opened it

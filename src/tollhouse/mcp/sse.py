@@ -13,6 +13,8 @@ _MAX_EVENT = 16 * 1024 * 1024
 
 
 class SseEvent:
+    """One server-sent event: its name, data and last event id."""
+
     __slots__ = ("data", "event", "id")
 
     def __init__(self, event: str, data: str, ident: str | None) -> None:

@@ -43,6 +43,7 @@ def _headers(
 async def send_json(
     send: Send, ctx: RequestContext, status: int, body: Any, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
+    """A whole JSON response (``body`` None: an empty one)."""
     data = orjson.dumps(body) if body is not None else b""
     headers = _headers(ctx, JSON, extra or [])
     headers.append((b"content-length", str(len(data)).encode()))
@@ -54,6 +55,7 @@ async def send_json(
 
 
 async def send_accepted(send: Send, ctx: RequestContext) -> None:
+    """202 Accepted, no body: the answer to a notification or a response."""
     ctx.status = 202
     headers = [(b"x-request-id", ctx.request_id.encode()), (b"content-length", b"0")]
     await send({"type": "http.response.start", "status": 202, "headers": headers})

@@ -14,6 +14,7 @@ from tollhouse.config.secrets import Secret, SecretError, SecretRef
 from tollhouse.guards.build import build_guards
 from tollhouse.guards.config import GuardrailPolicyConfig
 from tollhouse.identity.snapshot import IdentityState
+from tollhouse.identity.wiring import build_vault
 from tollhouse.mcp.approvals import Approvals
 from tollhouse.mcp.authorize import Authorizer
 from tollhouse.mcp.call import McpRoute
@@ -30,6 +31,7 @@ from tollhouse.mcp.upstream.http_link import HttpLink
 from tollhouse.mcp.upstream.link import Link, Listener
 from tollhouse.mcp.upstream.sse_link import SseLink
 from tollhouse.mcp.upstream.stdio_link import StdioLink
+from tollhouse.mcp.vault_headers import VaultHeaders
 from tollhouse.pipeline.chain import Chain
 from tollhouse.pipeline.phases import CallKind
 from tollhouse.pipeline.policy import Policy
@@ -61,6 +63,7 @@ def _link(
     listener: Listener,
     issues: list[ConfigIssue],
     secrets: list[Secret],
+    vaulted: list[Credentials],
 ) -> Link:
     path = f"mcp.servers.{name}"
     if server.transport == "stdio":
@@ -71,6 +74,10 @@ def _link(
         found = _secrets({"client_secret": server.oauth.client_secret}, f"{path}.oauth", issues, secrets)
         client_secret = found.get("client_secret")
     credentials = Credentials(name, static, server.oauth, client_secret, pool)
+    for header, ref in server.vault_headers.items():
+        credentials.want_vault(header, ref.credential, ref.prefix)
+    if server.vault_headers:
+        vaulted.append(credentials)
     if server.transport == "sse":
         return SseLink(name, server, credentials, pool, listener)
     return HttpLink(name, server, credentials, pool, listener)
@@ -88,16 +95,21 @@ def compile_mcp(
     """The MCP gateway for ``config.mcp``; problems go to ``issues``. No I/O."""
     mcp = config.mcp
     used = {server for route in mcp.routes for server in route.servers}
-    holder: list[McpGateway] = []
+    catalogs: dict[str, ServerCatalog] = {}
 
     def listener(server: str, notification: dict[str, object]) -> None:
-        if holder:
-            holder[0].changed(server, notification)
+        """An upstream's notification outside any call: a list changed, fetch it again."""
+        catalogs[server].changed(notification)
 
-    links = {name: _link(name, mcp.servers[name], pool, listener, issues, secrets) for name in sorted(used)}
-    catalogs = {
-        name: ServerCatalog(name, link, mcp.servers[name].catalog_ttl_s) for name, link in links.items()
+    vaulted: list[Credentials] = []
+    links = {
+        name: _link(name, mcp.servers[name], pool, listener, issues, secrets, vaulted)
+        for name in sorted(used)
     }
+    for name, link in links.items():
+        catalogs[name] = ServerCatalog(name, link, mcp.servers[name].catalog_ttl_s)
+        if isinstance(link, HttpLink):
+            link.input_schema = catalogs[name].input_schema
     base = mcp.oauth.resource_base_url.rstrip("/") if mcp.oauth.resource_base_url else None
     routes = {
         r.name: McpRoute(
@@ -109,8 +121,13 @@ def compile_mcp(
     }
     authorizer = Authorizer(state, config.authorization.enabled)
     gateway = McpGateway(mcp, links, catalogs, routes, Chain(front, CallKind.MCP), authorizer, trail)
-    holder.append(gateway)
-    db_url = _database(config, issues, secrets) if _needs_database(config) else None
+    db_url = _database(config, issues, secrets) if _needs_database(config) or vaulted else None
+    if vaulted:
+        vault = build_vault(config, issues, secrets)
+        if vault is None:
+            issues.append(ConfigIssue("mcp.servers", "vault_headers need vault.master_keys"))
+        elif db_url is not None:
+            gateway.background.insert(0, VaultHeaders(vault, db_url, vaulted))  # before any upstream call
     if mcp.pinning.mode != "off" and db_url is not None:
         gateway.pins = PinGate(
             mcp.pinning, db_url, config.database.migrate_on_start, trail, _neighbours(config, catalogs)

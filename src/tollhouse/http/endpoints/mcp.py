@@ -95,8 +95,16 @@ async def handle_mcp(runtime: Runtime, ctx: RequestContext, send: Send, method: 
     outcome, reached = await gateway.auth.enter(ctx)
     try:
         if isinstance(outcome, Deny):
+            error = None if outcome.reason == "no_key" else "invalid_token"  # RFC 6750 §3.1
             await _refuse(
-                send, ctx, gateway, route, outcome.error.status, outcome.error.message, outcome.error.headers
+                send,
+                ctx,
+                gateway,
+                route,
+                outcome.error.status,
+                outcome.error.message,
+                outcome.error.headers,
+                error,
             )
             return
         if route.audience is not None and not oauth.audience_ok(ctx.headers, route.audience):
@@ -122,7 +130,7 @@ async def _refuse(
 ) -> None:
     extra = [(k.encode(), v.encode()) for k, v in headers.items()]
     if status == 401:
-        value = oauth.challenge(gateway.config.oauth, ctx.headers, route.name, error or "invalid_token")
+        value = oauth.challenge(gateway.config.oauth, ctx.headers, route.name, error)
         extra.append((b"www-authenticate", value.encode()))
     ctx.error_code = ctx.error_code or ("unauthenticated" if status == 401 else "forbidden")
     await send_json(send, ctx, status, _rpc_error(UNAUTHENTICATED, message), extra)

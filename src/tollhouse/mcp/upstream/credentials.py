@@ -37,8 +37,29 @@ class Credentials:
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
+        self.vault_wanted: dict[str, tuple[str, str]] = {}  # header → (credential name, prefix)
+        self._vault_missing = False
+
+    def want_vault(self, header: str, credential: str, prefix: str) -> None:
+        """``header`` comes from the vault; until it is loaded, requests are refused."""
+        self.vault_wanted[header] = (credential, prefix)
+        self._vault_missing = True
+
+    def load_vault(self, values: dict[str, Secret]) -> None:
+        """The vault's current values for the wanted headers (by credential name)."""
+        static = {k: v for k, v in self._static.items() if k not in self.vault_wanted}
+        missing = False
+        for header, (name, prefix) in self.vault_wanted.items():
+            secret = values.get(name)
+            if secret is None:
+                missing = True
+                continue
+            static[header] = prefix + secret.reveal()
+        self._static, self._vault_missing = static, missing
 
     async def headers(self) -> dict[str, str]:
+        if self._vault_missing:
+            raise UpstreamAuthFailed(f"a vault credential of MCP server {self._server} is not available")
         if self._oauth is None:
             return self._static
         if self._token is None or time.monotonic() >= self._expires:

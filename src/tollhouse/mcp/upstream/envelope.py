@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp.shared.inbound import NAME_BEARING_METHODS, encode_header_value
+from mcp.shared.inbound import (
+    NAME_BEARING_METHODS,
+    encode_header_value,
+    find_invalid_x_mcp_header,
+    mcp_param_headers,
+    x_mcp_header_map,
+)
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
 
 from tollhouse.mcp.protocol import INTERNAL_ERROR, MODERN_VERSIONS, RpcError
@@ -16,8 +22,11 @@ MODERN = MODERN_VERSIONS[-1]
 MAX_ROUNDS = 8
 
 
-def stamp(method: str, params: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str]]:
-    """``params`` with the envelope, and the routing headers that mirror it."""
+def stamp(
+    method: str, params: dict[str, Any] | None, schema: Any = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``params`` with the envelope, and the routing headers that mirror it (for a tool whose
+    ``schema`` marks arguments with ``x-mcp-header``, their ``Mcp-Param-*`` headers too)."""
     body = dict(params or {})
     meta = dict(body.get("_meta") or {})
     meta[PROTOCOL_VERSION_META_KEY] = MODERN
@@ -28,6 +37,10 @@ def stamp(method: str, params: dict[str, Any] | None) -> tuple[dict[str, Any], d
     field = NAME_BEARING_METHODS.get(method)
     if field is not None and isinstance(body.get(field), str):
         headers["mcp-name"] = encode_header_value(body[field])
+    args = body.get("arguments")
+    mirrored = isinstance(schema, dict) and find_invalid_x_mcp_header(schema) is None
+    if method == "tools/call" and mirrored and isinstance(args, dict):
+        headers.update(mcp_param_headers(x_mcp_header_map(schema), args))
     return body, headers
 
 
@@ -49,6 +62,7 @@ async def answers(relay: Relay | None, result: dict[str, Any]) -> dict[str, Any]
 def retry_params(
     params: dict[str, Any] | None, result: dict[str, Any], given: dict[str, Any]
 ) -> dict[str, Any]:
+    """The request again, with the caller's answers and the server's state."""
     retry = dict(params or {})
     retry["inputResponses"] = given
     if isinstance(result.get("requestState"), str):

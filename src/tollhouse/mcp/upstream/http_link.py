@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -63,6 +63,8 @@ class HttpLink:
         self._version = LATEST_HANDSHAKE
         self._ready = False
         self._modern = False  # the upstream speaks 2026-07-28 (no session, per-request envelope)
+        # A tool's input schema, from the catalog: which arguments to mirror in Mcp-Param-* headers.
+        self.input_schema: Callable[[str], Any] = _no_schema
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -115,7 +117,10 @@ class HttpLink:
             rid = self._calls.next_id()
             sent = self._calls.open(rid, params, relay)
             try:
-                body, headers = envelope.stamp(method, sent)
+                schema = (
+                    self.input_schema(str((params or {}).get("name"))) if method == "tools/call" else None
+                )
+                body, headers = envelope.stamp(method, sent, schema)
                 result = await self._exchange(request_message(rid, method, body), relay, headers)
             finally:
                 self._calls.close(rid, params)
@@ -240,6 +245,10 @@ class HttpLink:
                 await response.read()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise UpstreamUnavailable(f"MCP server {self.name} failed: {type(exc).__name__}") from exc
+
+
+def _no_schema(tool: str) -> Any:
+    return None
 
 
 async def _quietly(server: str, work: Coroutine[Any, Any, None]) -> None:

@@ -38,6 +38,8 @@ class Relay(Protocol):
 
 
 class Link(Protocol):
+    """The gateway's connection to one upstream, shared by every caller."""
+
     name: str
 
     async def request(
@@ -126,4 +128,5 @@ def outcome(message: Message) -> dict[str, Any]:
 
 
 def initialize_params(version: str) -> dict[str, Any]:
+    """The gateway's ``initialize`` as a client of an upstream."""
     return {"protocolVersion": version, "capabilities": CLIENT_CAPABILITIES, "clientInfo": CLIENT_INFO}

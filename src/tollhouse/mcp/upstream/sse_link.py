@@ -25,6 +25,8 @@ log = logging.getLogger("tollhouse.mcp")
 
 
 class SseLink(StreamLink):
+    """The gateway's connection to one legacy HTTP+SSE upstream."""
+
     def __init__(
         self,
         name: str,
