@@ -115,9 +115,9 @@ def hidden_payloads(text: str) -> list[str]:
     costs one split; the regexes run only when their marker character is present.
     """
     found: list[str] = []
-    tokens = text.split()
-    pairs = [t for t in tokens if len(t) == 2]  # "69 67 6e …": hex written in pairs
-    for raw in [t for t in tokens if len(t) >= 16]:
+    odd = [t for t in text.split() if len(t) == 2 or len(t) >= 16]  # one pass over the words
+    pairs = [t for t in odd if len(t) == 2]  # "69 67 6e …": hex written in pairs
+    for raw in [t for t in odd if len(t) >= 16]:
         token = raw.strip(_PUNCT)
         if token.startswith("0x"):
             token = token[2:]

@@ -133,13 +133,20 @@ class InjectionDetector:
         spaced = plain.translate(_SEPARATORS)  # one character for one: offsets agree
         matched: set[int] = set()
         words = set(spaced.split())
-        awake = any(word in self._index for word in words)
+        # The rules every gate of which the whole text passes; only they run, per sentence.
+        awake = {
+            n
+            for word in words
+            if word in self._index
+            for n in self._index[word]
+            if all(not gate.isdisjoint(words) for gate in self._rules[n].requires)
+        }
         for start, end in _sentences(plain) if awake else ():
             found = set(spaced[start:end].split())
-            woken = {n for word in found if word in self._index for n in self._index[word]}
+            woken = {n for word in found if word in self._index for n in self._index[word]} & awake
             for number in woken - matched:
                 rule = self._rules[number]
-                if rule.requires and rule.requires.isdisjoint(found):
+                if any(gate.isdisjoint(found) for gate in rule.requires):
                     continue
                 if rule.marks and not any(m in plain[start:end] for m in rule.marks):
                     continue
@@ -162,7 +169,10 @@ class InjectionDetector:
             _combine(scores, "homoglyphs", 0.3)
         if decode:
             hidden_texts = hidden_payloads(unmasked.text)[:_MAX_DECODED]
-            mixed = [w for w in words if not w.isalpha() and w.isalnum() and not w.isdigit()]
+            digits = any(d in body for d in "013457")
+            mixed = (
+                [w for w in words if not w.isalpha() and w.isalnum() and not w.isdigit()] if digits else []
+            )
             if len(mixed) >= 2 and sum(1 for w in mixed if _LEET_WORD_RE.fullmatch(w)) >= 2:
                 hidden_texts.append(body.translate(_LEET))
             before = _total(scores)

@@ -46,15 +46,18 @@ class Rule:
     weight: float
     triggers: frozenset[str]
     pattern: re.Pattern[str]
-    requires: frozenset[str] = frozenset()  # and one of these words too (empty: no second gate)
+    # And, for each of these sets, one of its words too (each a further gate; empty: none).
+    requires: tuple[frozenset[str], ...] = ()
     marks: tuple[str, ...] = ()  # and one of these strings (punctuation the pattern needs)
 
 
 def _rule(
     kind: str, weight: float, triggers: str, pattern: str, requires: str = "", marks: tuple[str, ...] = ()
 ) -> Rule:
+    """A rule; ``requires`` lists further word gates, separated by ``|``."""
     compiled = re.compile(pattern, re.MULTILINE)
-    return Rule(kind, weight, frozenset(triggers.split()), compiled, frozenset(requires.split()), marks)
+    gates = tuple(frozenset(group.split()) for group in requires.split("|") if group.strip())
+    return Rule(kind, weight, frozenset(triggers.split()), compiled, gates, marks)
 
 
 _OVERRIDE_TRIGGERS = (
@@ -135,7 +138,7 @@ RULES: tuple[Rule, ...] = (
         0.75,
         _DISCLOSE_TRIGGERS,
         rf"\b{_DISCLOSE}\b.{{0,40}}\b(?:your|the\s+ai'?s?|the\s+assistant'?s?|the\s+model'?s?|its)\s+(?:{_HIDDEN}\s+)?{_META}\b",
-        _META_TRIGGERS,
+        _META_TRIGGERS + " | your its ai ai's assistant assistant's model model's",
     ),
     _rule(
         "prompt_extraction",
@@ -150,14 +153,16 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "prompt_extraction",
         0.6,
-        "above words text everything",
+        "repeat print output copy reproduce recite",
         r"\b(?:repeat|print|output|copy|reproduce|recite)\b.{0,20}\b(?:everything|the\s+(?:words|text|lines|message)|all\s+(?:the\s+)?(?:words|text))\b.{0,20}\b(?:above|before\s+this|so\s+far|preceding|before\s+our)\b",
+        "above before preceding far | everything words text lines message all",
     ),
     _rule(
         "prompt_extraction",
         0.45,
-        _META_TRIGGERS,
+        "prompt instructions guidelines configuration initialization initialisation directives programming parameters system",
         rf"\byour\s+(?:{_HIDDEN}\s+|\w+\s+)?(?:prompt|instructions|guidelines|configuration|initiali[sz]ation|directives|programming|parameters|system\s+message)\b",
+        "your",
     ),
     _rule(
         "prompt_extraction",
