@@ -100,6 +100,9 @@ def serve(
             http="httptools",
             lifespan="on",
             proxy_headers=False,  # X-Forwarded-* rewriting costs every request; not used
+            # No `server: uvicorn` on every answer: it tells a scanner the stack, and uvicorn
+            # checks every header it sends with two regular expressions.
+            server_header=False,
             access_log=server.access_log,
             log_level=cfg.logging.level,
             timeout_graceful_shutdown=10,

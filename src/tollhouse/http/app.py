@@ -105,12 +105,13 @@ class GatewayApp:
         surface, endpoint = route if route is not None else _prefixed(method, path)
         # One read of the OS random source per request: trace id, span id and request id.
         raw = os.urandom(28).hex()
-        ctx = RequestContext(_request_id(headers, raw[32:]), surface, CallKind.LLM, headers, receive, started)
+        rid = _request_id(headers, raw[32:]) if "x-request-id" in headers else "req_" + raw[32:]
+        ctx = RequestContext(rid, surface, CallKind.LLM, headers, receive, started)
         peer = scope.get("client")
         if peer:
             ctx.client = peer[0]
         ctx.span_id = raw[32:48]
-        trace = parse_traceparent(headers.get("traceparent"))
+        trace = parse_traceparent(headers["traceparent"]) if "traceparent" in headers else None
         if trace is not None:
             ctx.trace_id, ctx.parent_span_id = trace
         else:

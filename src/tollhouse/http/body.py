@@ -56,7 +56,8 @@ async def read_body(
                 return await _read(receive, limit)
         except TimeoutError:
             raise RequestTimeout(f"request body not received within {timeout:g} s") from None
-    tracked.arm_body_deadline(timeout)
+    # The Tracked fields are set directly (not through its methods): this runs on every request.
+    tracked.body_deadline = asyncio.get_running_loop().time() + timeout
     try:
         body = await _read(receive, limit)
     except asyncio.CancelledError:
@@ -64,6 +65,6 @@ async def read_body(
             raise RequestTimeout(f"request body not received within {timeout:g} s") from None
         raise
     finally:
-        tracked.body_read()
-    tracked.watch_disconnect()
+        tracked.body_deadline = None
+    tracked.watch = True  # the body is read: from now on a disconnect watcher may read receive
     return body

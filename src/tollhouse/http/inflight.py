@@ -26,22 +26,14 @@ class Tracked:
         self.task = task
         self.receive = receive
         self.started = started
-        self.body_deadline: float | None = None  # loop time by which the body must be in
-        self.watch = False  # eligible for a disconnect watcher (the body has been read)
+        # Set by http.body.read_body: the loop time by which the body must be in, and whether a
+        # disconnect watcher may read ``receive`` (only once the body has been read).
+        self.body_deadline: float | None = None
+        self.watch = False
         self.watcher: asyncio.Task[None] | None = None
         self.client_gone = False
         self.timed_out = False
         self.finishing = False  # the last part of the response is being sent
-
-    def arm_body_deadline(self, seconds: float) -> None:
-        self.body_deadline = asyncio.get_running_loop().time() + seconds
-
-    def body_read(self) -> None:
-        self.body_deadline = None
-
-    def watch_disconnect(self) -> None:
-        """The body is read: from now on nothing else reads ``receive``, a watcher may."""
-        self.watch = True
 
     def consume_client_gone(self) -> bool:
         """Whether a cancellation was the client leaving; if so, undo it (nothing is left to send)."""

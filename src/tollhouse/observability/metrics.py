@@ -19,6 +19,12 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 _LABELS = ("surface", "model", "provider")
+# The layout of an aggregate row: counters, then the latency and TTFT histogram buckets.
+_BUCKETS = len(_LATENCY_BUCKETS) + 1  # with +Inf
+_N, _PROMPT, _COMPLETION, _LATENCY_SUM, _TTFT_SUM = range(5)
+_LATENCY = 5
+_TTFT = _LATENCY + _BUCKETS
+_ROW = _TTFT + _BUCKETS
 
 
 class Metrics:
@@ -52,12 +58,12 @@ class Metrics:
             "tollhouse_errors", "Requests that ended in an error.", (*_LABELS, "code"), registry=reg
         )
         self._children: dict[tuple[str, ...], Any] = {}
-        # Per-request observations are aggregated here and applied to the prometheus families
-        # in bulk (on scrape, and every second so other workers' scrapes see them): a request
-        # costs a few dict updates instead of five locked increments and a bucket scan.
+        # Per-request observations are aggregated here, one row per label set, and applied to
+        # the prometheus families in bulk (on scrape, and every second so other workers'
+        # scrapes see them): a request costs one dict lookup and a few list updates instead of
+        # five locked increments and a bucket scan.
         self._bounds = (*_LATENCY_BUCKETS, float("inf"))
-        self._counts: dict[tuple[Any, tuple[str, ...]], float] = {}
-        self._hists: dict[tuple[Any, tuple[str, ...]], list[float]] = {}
+        self._rows: dict[tuple[str, str, str, int, str | None], list[float]] = {}
         self._flusher: asyncio.Task[None] | None = None
 
     def _child(self, family: Any, labels: tuple[str, ...]) -> Any:
@@ -66,18 +72,6 @@ class Metrics:
         if child is None:
             child = self._children[key] = family.labels(*labels)
         return child
-
-    def _count(self, family: Any, labels: tuple[str, ...], amount: float) -> None:
-        key = (family, labels)
-        self._counts[key] = self._counts.get(key, 0) + amount
-
-    def _observe(self, family: Any, labels: tuple[str, ...], value: float) -> None:
-        key = (family, labels)
-        hist = self._hists.get(key)
-        if hist is None:
-            hist = self._hists[key] = [0.0] * (len(self._bounds) + 1)  # buckets…, sum
-        hist[bisect_left(self._bounds, value)] += 1
-        hist[-1] += value
 
     def record(
         self,
@@ -91,34 +85,46 @@ class Metrics:
         completion_tokens: int = 0,
         error_code: str | None = None,
     ) -> None:
-        base = (surface, model, provider)
-        self._count(self.requests, (*base, str(status)), 1)
-        self._observe(self.latency, base, duration)
+        key = (surface, model, provider, status, error_code)
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = [0.0] * _ROW
+        row[_N] += 1
+        row[_PROMPT] += prompt_tokens
+        row[_COMPLETION] += completion_tokens
+        row[_LATENCY_SUM] += duration
+        row[_LATENCY + bisect_left(self._bounds, duration)] += 1
         if ttft is not None:
-            self._observe(self.ttft, base, ttft)
-        if prompt_tokens:
-            self._count(self.tokens, (*base, "prompt"), prompt_tokens)
-        if completion_tokens:
-            self._count(self.tokens, (*base, "completion"), completion_tokens)
-        if error_code is not None:
-            self._count(self.errors, (*base, error_code), 1)
+            row[_TTFT_SUM] += ttft
+            row[_TTFT + bisect_left(self._bounds, ttft)] += 1
         if self._flusher is None and self.multiprocess:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_every(1.0))
 
     def flush(self) -> None:
         """Apply the pending aggregates to the prometheus families."""
-        counts, self._counts = self._counts, {}
-        hists, self._hists = self._hists, {}
-        for (family, labels), amount in counts.items():
-            self._child(family, labels).inc(amount)
-        for (family, labels), hist in hists.items():
-            child = self._child(family, labels)
-            # Bulk-adding to a histogram has no public API; _buckets/_sum have been stable
-            # across prometheus_client releases (and are mmap-backed in multiprocess mode).
-            for index, count in enumerate(hist[:-1]):
-                if count:
-                    child._buckets[index].inc(count)
-            child._sum.inc(hist[-1])
+        rows, self._rows = self._rows, {}
+        for (surface, model, provider, status, code), row in rows.items():
+            base = (surface, model, provider)
+            self._child(self.requests, (*base, str(status))).inc(row[_N])
+            if row[_PROMPT]:
+                self._child(self.tokens, (*base, "prompt")).inc(row[_PROMPT])
+            if row[_COMPLETION]:
+                self._child(self.tokens, (*base, "completion")).inc(row[_COMPLETION])
+            if code is not None:
+                self._child(self.errors, (*base, code)).inc(row[_N])
+            self._add_histogram(self._child(self.latency, base), row, _LATENCY, _LATENCY_SUM)
+            if any(row[_TTFT:]):
+                self._add_histogram(self._child(self.ttft, base), row, _TTFT, _TTFT_SUM)
+
+    @staticmethod
+    def _add_histogram(child: Any, row: list[float], first: int, total: int) -> None:
+        # Bulk-adding to a histogram has no public API; _buckets/_sum have been stable across
+        # prometheus_client releases (and are mmap-backed in multiprocess mode).
+        for index in range(_BUCKETS):
+            count = row[first + index]
+            if count:
+                child._buckets[index].inc(count)
+        child._sum.inc(row[total])
 
     async def _flush_every(self, seconds: float) -> None:
         while True:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -17,11 +15,3 @@ def parse_traceparent(value: str | None) -> tuple[str, str] | None:
     if not (set(trace_id) <= _HEX and set(span_id) <= _HEX) or trace_id == "0" * 32 or span_id == "0" * 16:
         return None
     return trace_id, span_id
-
-
-def new_trace_id() -> str:
-    return os.urandom(16).hex()
-
-
-def new_span_id() -> str:
-    return os.urandom(8).hex()

@@ -108,14 +108,12 @@ def test_random_multi_splits_forward_whole_identical_events(seed: int) -> None:
 def test_byte_at_a_time() -> None:
     relay, outputs = _relay([STREAM[i : i + 1] for i in range(len(STREAM))], keep_usage=True)
     _assert_whole_events(outputs, STREAM)
-    assert relay.events == len(EVENTS)
 
 
 def test_whole_stream_in_one_piece() -> None:
     relay, outputs = _relay([STREAM], keep_usage=True)
     assert outputs[0] == STREAM
     assert outputs[1] == b""
-    assert relay.events == len(EVENTS)
 
 
 def test_usage_chunk_dropped_when_not_requested_but_usage_still_captured() -> None:
@@ -204,3 +202,25 @@ def test_comments_and_non_json_events_pass_through() -> None:
     relay, outputs = _relay([stream], keep_usage=False)
     assert b"".join(outputs) == stream
     assert relay.usage is None
+
+
+def test_done_written_in_content_is_not_the_end() -> None:
+    tricky = _chunk({"content": "data: [DONE]"}, usage=None)
+    relay, outputs = _relay([tricky], keep_usage=False)
+    assert b"".join(outputs) == tricky
+    assert not relay.done
+
+
+def test_a_string_valued_usage_is_not_a_report() -> None:
+    call = {"index": 0, "id": "c1", "type": "function", "function": {"name": "usage", "arguments": ""}}
+    event = _chunk({"tool_calls": [call]}, usage=None)
+    relay, outputs = _relay([event, DONE], keep_usage=False)
+    assert b"".join(outputs) == event + DONE
+    assert relay.usage is None and relay.done
+
+
+def test_usage_dropped_from_the_middle_of_one_read() -> None:
+    after = _chunk({"content": "late"}, usage=None)
+    relay, outputs = _relay([EVENTS[0] + USAGE_CHUNK + after + DONE], keep_usage=False)
+    assert b"".join(outputs) == EVENTS[0] + after + DONE
+    assert relay.usage == Usage(prompt_tokens=9, completion_tokens=12, cached_tokens=3)

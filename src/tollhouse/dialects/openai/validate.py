@@ -44,12 +44,6 @@ def _check_number(body: dict[str, Any], key: str, low: float, high: float) -> No
         raise _fail(key, f"'{key}' must be a number between {low} and {high}")
 
 
-def _check_type(body: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, kind):
-        raise _fail(key, f"'{key}' must be {what}")
-
-
 def require_model(body: dict[str, Any]) -> str:
     model = body.get("model")
     if model is None:
@@ -62,33 +56,46 @@ def require_model(body: dict[str, Any]) -> str:
 
 
 def _check_message(index: int, message: Any) -> None:
-    where = f"messages[{index}]"
+    # The parameter path is formatted only on failure: this runs for every message of every call.
     if not isinstance(message, dict):
+        where = f"messages[{index}]"
         raise _fail(where, f"'{where}' must be an object")
     role = message.get("role")
-    if not isinstance(role, str) or role not in _ROLES:
-        raise _fail(f"{where}.role", f"'{where}.role' must be one of {', '.join(sorted(_ROLES))}")
+    if type(role) is not str or role not in _ROLES:
+        where = f"messages[{index}].role"
+        raise _fail(where, f"'{where}' must be one of {', '.join(sorted(_ROLES))}")
     content = message.get("content")
-    if isinstance(content, list):
-        for j, part in enumerate(content):
-            kind = part.get("type") if isinstance(part, dict) else None
-            if not isinstance(kind, str) or kind not in _PART_TYPES:
-                raise _fail(
-                    f"{where}.content[{j}]",
-                    f"'{where}.content[{j}]' must be a content part with a known type",
-                )
-    elif content is not None and not isinstance(content, str):
-        raise _fail(f"{where}.content", f"'{where}.content' must be a string or a list of content parts")
+    if type(content) is not str and content is not None:
+        _check_content(index, content)
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-        raise _fail(f"{where}.tool_call_id", f"'{where}.tool_call_id' is required for tool messages")
+        where = f"messages[{index}].tool_call_id"
+        raise _fail(where, f"'{where}' is required for tool messages")
     calls = message.get("tool_calls")
     if calls is not None:
-        if not isinstance(calls, list):
-            raise _fail(f"{where}.tool_calls", f"'{where}.tool_calls' must be a list")
-        for j, call in enumerate(calls):
-            fn = call.get("function") if isinstance(call, dict) else None
-            if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-                raise _fail(f"{where}.tool_calls[{j}]", f"'{where}.tool_calls[{j}]' must have function.name")
+        _check_tool_calls(index, calls)
+
+
+def _check_content(index: int, content: Any) -> None:
+    where = f"messages[{index}]"
+    if not isinstance(content, list):
+        raise _fail(f"{where}.content", f"'{where}.content' must be a string or a list of content parts")
+    for j, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if not isinstance(kind, str) or kind not in _PART_TYPES:
+            raise _fail(
+                f"{where}.content[{j}]",
+                f"'{where}.content[{j}]' must be a content part with a known type",
+            )
+
+
+def _check_tool_calls(index: int, calls: Any) -> None:
+    where = f"messages[{index}]"
+    if not isinstance(calls, list):
+        raise _fail(f"{where}.tool_calls", f"'{where}.tool_calls' must be a list")
+    for j, call in enumerate(calls):
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise _fail(f"{where}.tool_calls[{j}]", f"'{where}.tool_calls[{j}]' must have function.name")
 
 
 def _check_tools(body: dict[str, Any]) -> None:
@@ -137,16 +144,32 @@ def _check_response_format(body: dict[str, Any]) -> None:
         raise _fail("response_format.json_schema", "'response_format.json_schema' is required")
 
 
+# The per-field checks are closures with the test inlined: one call per field present, not three.
 def _int(key: str, low: int, high: int | None = None) -> Callable[[dict[str, Any]], None]:
-    return lambda body: _check_int(body, key, low, high)
+    def check(body: dict[str, Any]) -> None:
+        value = body[key]
+        if type(value) is not int or value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise _fail(key, f"'{key}' must be an integer {bound}")
+
+    return check
 
 
 def _number(key: str, low: float, high: float) -> Callable[[dict[str, Any]], None]:
-    return lambda body: _check_number(body, key, low, high)
+    def check(body: dict[str, Any]) -> None:
+        value = body[key]
+        if not _is_number(value) or not low <= value <= high:
+            raise _fail(key, f"'{key}' must be a number between {low} and {high}")
+
+    return check
 
 
 def _typed(key: str, kind: type, what: str) -> Callable[[dict[str, Any]], None]:
-    return lambda body: _check_type(body, key, kind, what)
+    def check(body: dict[str, Any]) -> None:
+        if not isinstance(body[key], kind):
+            raise _fail(key, f"'{key}' must be {what}")
+
+    return check
 
 
 # One check per optional field, run only for the fields a body has: a typical request has three

@@ -17,6 +17,8 @@ from tollhouse.pipeline.context import RequestContext
 from tollhouse.providers.protocol import StreamItem, WireChunk
 
 _DONE = b"data: [DONE]\n\n"
+_DONE_LINE = b"data: [DONE]"
+_DONE_AFTER_LINE = b"\n" + _DONE_LINE
 
 BeforeEnd = Callable[[], Awaitable[TollhouseError | None]]
 
@@ -33,8 +35,10 @@ def _headers(ctx: RequestContext) -> list[tuple[bytes, bytes]]:
 
 def _split_done(data: bytes) -> tuple[bytes, bytes]:
     """Separate a trailing ``[DONE]`` event, so policies can speak before the stream ends."""
-    at = data.rfind(b"data: [DONE]")
-    return (data[:at], data[at:]) if at >= 0 else (data, b"")
+    if data.startswith(_DONE_LINE):
+        return b"", data
+    at = data.rfind(_DONE_AFTER_LINE)  # at a line start: content text cannot hold a raw newline
+    return (data[: at + 1], data[at + 1 :]) if at >= 0 else (data, b"")
 
 
 async def send_stream(
@@ -52,8 +56,7 @@ async def send_stream(
     first = await anext(items, None)  # raises while nothing is sent: a plain HTTP error, fallback-able
     ctx.status = 200
     await send({"type": "http.response.start", "status": 200, "headers": _headers(ctx)})
-    options = ctx.payload.get("stream_options")
-    encoder = ChunkEncoder(include_usage=isinstance(options, dict) and options.get("include_usage") is True)
+    encoder: ChunkEncoder | None = None  # made at the first canonical event: relays need none
     capture = ctx.stream_capture = [] if ctx.capture_stream else None
     tail = _DONE
     item = first
@@ -64,6 +67,10 @@ async def send_stream(
                 if done:
                     tail = done
             else:
+                if encoder is None:
+                    options = ctx.payload.get("stream_options")
+                    usage = isinstance(options, dict) and options.get("include_usage") is True
+                    encoder = ChunkEncoder(include_usage=usage)
                 chunk = encoder.encode(item)
                 data = b"data: " + orjson.dumps(chunk) + b"\n\n" if chunk is not None else b""
             if data:

@@ -25,62 +25,91 @@ from tollhouse.providers.openai_compatible.response import (
 )
 from tollhouse.providers.sse import SSEDecoder
 
-_NULL_USAGE = (b'"usage":null', b'"usage": null')
+_USAGE_KEY = b'"usage"'
+
+
+def _ends(events: bytes) -> bool:
+    """Whether ``events`` hold the ``[DONE]`` event. Searched from the end, where it is; it
+    counts only as a line's start (JSON text cannot hold a raw newline, so a model writing
+    "data: [DONE]" in its content never matches)."""
+    at = events.rfind(b"[DONE]")
+    if at < 0:
+        return False
+    line = events.rfind(b"\n", 0, at) + 1
+    return events[line:at].rstrip(b" ") == b"data:"
 
 
 class SSERelay:
     """Splits upstream bytes into complete SSE events and forwards them unchanged.
 
     It notes the usage chunk, and drops it when only the gateway (not the caller) asked for
-    usage. Events are parsed only when they may carry usage, so relaying stays a byte copy.
+    usage. Relaying stays a byte copy: complete events go out as one slice, and only an
+    event that carries a non-null ``"usage"`` is parsed (found with ``bytes.find``, never by
+    splitting every event), so a read costs a few scans in C however many events it holds.
     """
 
-    __slots__ = ("_buffer", "_keep_usage", "done", "events", "usage")
+    __slots__ = ("_buffer", "_keep_usage", "done", "usage")
 
     def __init__(self, keep_usage: bool) -> None:
         self._keep_usage = keep_usage
         self._buffer = b""
         self.usage: Usage | None = None
         self.done = False
-        self.events = 0
 
     def feed(self, data: bytes) -> bytes:
         """Bytes to send to the caller now: zero or more complete events."""
         buffer = self._buffer + data if self._buffer else data
         if b"\r" in buffer:  # on the joined buffer: a CRLF may be split across two reads
             buffer = buffer.replace(b"\r\n", b"\n")
-        end = buffer.rfind(b"\n\n")
-        if end < 0:
+        end = buffer.rfind(b"\n\n") + 2
+        if end == 1:  # no complete event yet
             self._buffer = buffer
             return b""
-        complete, self._buffer = buffer[: end + 2], buffer[end + 2 :]
-        if b'"usage"' not in complete and b"[DONE]" not in complete:
-            self.events += complete.count(b"\n\n")
-            return complete
-        return b"".join(self._filter(event) for event in complete.split(b"\n\n") if event)
+        if end == len(buffer):
+            complete, self._buffer = buffer, b""
+        else:
+            complete, self._buffer = buffer[:end], buffer[end:]
+        return self._scan(complete)
 
     def finish(self) -> bytes:
         """Whatever is left when the upstream closes (a last event without its blank line)."""
         rest, self._buffer = self._buffer, b""
-        return self._filter(rest.rstrip(b"\n")) if rest.strip() else b""
+        return self._scan(rest.rstrip(b"\n") + b"\n\n") if rest.strip() else b""
 
-    def _filter(self, event: bytes) -> bytes:
-        self.events += 1
-        if event.startswith(b"data: [DONE]") or event.startswith(b"data:[DONE]"):
+    def _scan(self, complete: bytes) -> bytes:
+        if not self.done and _ends(complete):
             self.done = True
-            return event + b"\n\n"
-        if b'"usage"' in event and not any(n in event for n in _NULL_USAGE):
-            data = event[event.find(b"{") :]
-            try:
-                chunk = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                return event + b"\n\n"
-            usage = decode_usage(chunk.get("usage")) if isinstance(chunk, dict) else None
-            if usage is not None:
-                self.usage = usage
-                if not self._keep_usage and not chunk.get("choices"):
-                    return b""
-        return event + b"\n\n"
+        # From the end: the usage report is the stream's last chunk before [DONE], so in the
+        # common case this finds it without scanning the content before it.
+        at = complete.rfind(_USAGE_KEY)
+        while at >= 0:
+            head = complete[at + len(_USAGE_KEY) : at + len(_USAGE_KEY) + 12].lstrip(b" \t")
+            # A report is the key followed by an object: not "usage": null, nor a string
+            # "usage" as the value of some other field.
+            if head.startswith(b":") and head[1:].lstrip(b" \t").startswith(b"{"):
+                newline = complete.rfind(b"\n\n", 0, at)
+                start = newline + 2 if newline >= 0 else 0
+                stop = complete.find(b"\n\n", at)
+                stop = len(complete) if stop < 0 else stop + 2
+                reported, drop = self._take_usage(complete[start:stop])
+                if drop:
+                    complete = complete[:start] + complete[stop:]
+                if reported:
+                    break  # the latest report in this read is the one that counts
+            at = complete.rfind(_USAGE_KEY, 0, at)
+        return complete
+
+    def _take_usage(self, event: bytes) -> tuple[bool, bool]:
+        """Note the usage this event reports: (reported, the event is to be dropped)."""
+        try:
+            chunk = orjson.loads(event[event.find(b"{") :])
+        except orjson.JSONDecodeError:
+            return False, False
+        usage = decode_usage(chunk.get("usage")) if isinstance(chunk, dict) else None
+        if usage is None:
+            return False, False
+        self.usage = usage
+        return True, not self._keep_usage and not chunk.get("choices")
 
 
 def estimate_tokens(chars: int) -> int:
