@@ -16,7 +16,7 @@ import orjson
 from aiohttp import web
 
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, openai_content_text, pieces, plan
+from .scripted_reply import Plan, openai_content_text, pieces, plan, tool_results
 
 FILTERS = {
     "hate": {"filtered": False, "severity": "safe"},
@@ -32,11 +32,7 @@ def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
 
 def _plan(body: dict[str, Any]) -> Plan:
     messages = body["messages"]
-    results: list[str] = []
-    for message in reversed(messages):  # the tool results that end the conversation
-        if message["role"] != "tool":
-            break
-        results.insert(0, str(message["content"]))
+    results = tool_results(messages)
     text = next((openai_content_text(m["content"]) for m in reversed(messages) if m["role"] == "user"), "")
     tools = [(t["function"]["name"], t["function"].get("parameters")) for t in body.get("tools") or []]
     fmt = body.get("response_format") or {}

@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, openai_content_text, pieces, plan
+from .scripted_reply import Plan, openai_content_text, pieces, plan, tool_results
 
 _FIELDS = {"model", "messages", "stream", "tools", "tool_choice", "strict_tools", "response_format", "max_tokens",
            "temperature", "p", "k", "seed", "stop_sequences", "frequency_penalty", "presence_penalty", "logprobs",
@@ -35,11 +35,7 @@ def _check(body: dict[str, Any]) -> str | None:
 
 def _plan(body: dict[str, Any]) -> Plan:
     messages = body["messages"]
-    results: list[str] = []
-    for message in reversed(messages):
-        if message["role"] != "tool":
-            break
-        results.insert(0, str(message["content"]))
+    results = tool_results(messages)
     text = next((openai_content_text(m["content"]) for m in reversed(messages) if m["role"] == "user"), "")
     tools = [(t["function"]["name"], t["function"].get("parameters")) for t in body.get("tools") or []]
     if body.get("tool_choice") == "NONE":

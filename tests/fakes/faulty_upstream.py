@@ -35,6 +35,8 @@ from typing import Any, Self
 import orjson
 from aiohttp import web
 
+from tests.support.app_thread import AppThread
+
 from .openai_chat import completion_json, plan_chat, stream_chunks
 from .openai_payloads import embeddings_json
 
@@ -57,10 +59,7 @@ class FaultyUpstream:
         self.active = 0  # handlers running right now
         self._scripts: dict[str, deque[str]] = {}
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._runner: web.AppRunner | None = None
+        self._server = AppThread(self._app, name="FaultyUpstream", handler_cancellation=True)
 
     # ------------------------------------------------------------------ test side
 
@@ -79,8 +78,7 @@ class FaultyUpstream:
 
     @property
     def open_connections(self) -> int:
-        server = self._runner.server if self._runner is not None else None
-        return len(server.connections) if server is not None else 0
+        return self._server.open_connections
 
     def wait_until(self, predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -99,45 +97,20 @@ class FaultyUpstream:
     # ------------------------------------------------------------------ lifecycle
 
     def __enter__(self) -> Self:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._main, args=(ready,), name="faulty-upstream", daemon=True)
-        self._thread.start()
-        if not ready.wait(10.0) or not self.base_url:
-            raise RuntimeError("FaultyUpstream failed to start")
+        self._server.start()
+        self.base_url = self._server.origin + "/v1"
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(10.0)
+        self._server.stop()
 
-    def _main(self, ready: threading.Event) -> None:
-        try:
-            asyncio.run(self._serve(ready))
-        finally:
-            ready.set()
-
-    async def _serve(self, ready: threading.Event) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
-        runner = self._runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
-        )
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
-            ready.set()
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
+        return app
 
     # ------------------------------------------------------------------ server side
 

@@ -1,18 +1,17 @@
 """A local OIDC issuer: discovery document, JWKS, and tokens signed in the tests.
 
-Runs on 127.0.0.1 in a background thread (like ``FakeOpenAI``). It holds an RSA and an EC
-key; ``rotate()`` replaces the RSA key with a new one under a new ``kid``. Helpers forge the
-tokens an attacker would try: ``alg: none`` and HS256 keyed with the RSA public key.
+Runs on 127.0.0.1 in a background thread (``tests.support.app_thread``, like ``FakeOpenAI``).
+It holds an RSA and an EC key; ``rotate()`` replaces the RSA key with a new one under a new
+``kid``. Helpers forge the tokens an attacker would try: ``alg: none`` and HS256 keyed with the
+RSA public key.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 from types import TracebackType
 from typing import Any
@@ -21,6 +20,8 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from tests.support.app_thread import AppThread
 
 AUDIENCE = "tollhouse-test"
 
@@ -40,9 +41,7 @@ class FakeIssuer:
         self._rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._rsa_kid = "rsa-1"
         self._ec = ec.generate_private_key(ec.SECP256R1())
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
+        self._server = AppThread(self._app, name="FakeIssuer", host=self.host)
 
     # keys and tokens
 
@@ -111,35 +110,14 @@ class FakeIssuer:
         app.router.add_get("/jwks", jwks)
         return app
 
-    async def _serve(self, ready: threading.Event) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        runner = web.AppRunner(self._app(), access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, 0)
-            await site.start()
-            self.port = int(runner.addresses[0][1])
-            self.issuer = f"http://{self.host}:{self.port}"
-            ready.set()
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
-
     def start(self) -> FakeIssuer:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve(ready)), daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake issuer did not start")
+        self._server.start()
+        self.port = self._server.port
+        self.issuer = self._server.origin
         return self
 
     def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(10)
-        self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> FakeIssuer:
         return self.start()

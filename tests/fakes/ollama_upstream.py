@@ -14,18 +14,14 @@ import orjson
 from aiohttp import web
 
 from .loopback import LoopbackServer, json_response
-from .scripted_reply import Plan, base64_note, pieces, plan
+from .scripted_reply import Plan, base64_note, pieces, plan, tool_results
 
 _FIELDS = {"model", "messages", "stream", "tools", "format", "options", "think", "keep_alive"}
 
 
 def _plan(body: dict[str, Any]) -> Plan:
     messages = body["messages"]
-    results: list[str] = []
-    for message in reversed(messages):
-        if message["role"] != "tool":
-            break
-        results.insert(0, message["content"])
+    results = tool_results(messages)
     user = next((m for m in reversed(messages) if m["role"] == "user"), {})
     text = " ".join([user.get("content", ""), *(base64_note(i) for i in user.get("images") or [])])
     tools = [(t["function"]["name"], t["function"].get("parameters")) for t in body.get("tools") or []]

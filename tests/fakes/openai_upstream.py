@@ -20,6 +20,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from tests.support.app_thread import AppThread
+
 from .openai_chat import completion_json, plan_chat, stream_chunks, validate_chat
 from .openai_payloads import (
     GARBAGE_BODY,
@@ -47,6 +49,17 @@ class RecordedRequest:
     body: bytes
     query: dict[str, str]
     cancelled: bool = False  # the handler was interrupted because the peer went away
+
+    @classmethod
+    async def read(cls, request: web.Request, path: str) -> RecordedRequest:
+        """``request`` with its whole body read; ``path`` as the fake wants it (raw or decoded)."""
+        raw = await request.read()
+        try:
+            parsed: Any = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            parsed = None
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return cls(request.method, path, headers, json=parsed, body=raw, query=dict(request.query))
 
 
 @dataclass
@@ -93,39 +106,35 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._request_seq = 0
         self._chat_seq = 0
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_event: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
-        self._error: BaseException | None = None
+        # handler_cancellation: a client disconnect cancels the handler at once, which is
+        # what lets tests observe "the gateway cancelled its upstream request".
+        self._server = AppThread(
+            self._make_app,
+            name="FakeOpenAI",
+            host=host,
+            handler_cancellation=True,
+            on_stop=self._cancel_handlers,
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> FakeOpenAI:
-        if self._thread is not None:
+        if self._server.running:
             raise RuntimeError("FakeOpenAI already started")
         self._stopping = False
-        self._error = None
-        ready = threading.Event()
-        self._thread = threading.Thread(
-            target=self._thread_main, args=(ready,), name="fake-openai", daemon=True
-        )
-        self._thread.start()
-        if not ready.wait(10.0) or self._error is not None:
-            self.stop()
-            raise RuntimeError("FakeOpenAI failed to start") from self._error
+        self._server.start()
+        self.port = self._server.port
+        self.origin = self._server.origin
+        self.base_url = self.origin + "/v1"
         return self
 
     def stop(self) -> None:
-        thread, loop, event = self._thread, self._loop, self._stop_event
-        if thread is None:
+        if not self._server.running:
             return
         self._stopping = True  # cancellations from here on are ours, not the peer's
-        if loop is not None and event is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(event.set)
-        thread.join(10.0)
-        self._thread = self._loop = self._stop_event = None
+        self._server.stop()
 
     def __enter__(self) -> FakeOpenAI:
         return self.start()
@@ -138,36 +147,10 @@ class FakeOpenAI:
     ) -> None:
         self.stop()
 
-    def _thread_main(self, ready: threading.Event) -> None:
-        try:
-            # asyncio.run also cancels leftovers and closes the loop: no resource warnings.
-            asyncio.run(self._serve(ready))
-        except BaseException as exc:
-            self._error = exc
-        finally:
-            ready.set()
-
-    async def _serve(self, ready: threading.Event) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop_event = asyncio.Event()
-        # handler_cancellation: a client disconnect cancels the handler at once, which is
-        # what lets tests observe "the gateway cancelled its upstream request".
-        runner = web.AppRunner(
-            self._make_app(), handler_cancellation=True, access_log=None, shutdown_timeout=0.5
-        )
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, 0)
-            await site.start()
-            self.port = int(runner.addresses[0][1])
-            self.origin = f"http://{self.host}:{self.port}"
-            self.base_url = self.origin + "/v1"
-            ready.set()
-            await self._stop_event.wait()
-            for task in list(self._tasks):
-                task.cancel()
-        finally:
-            await runner.cleanup()
+    def _cancel_handlers(self) -> None:
+        # Runs on the server's loop at shutdown: a hanging handler must not hold the stop up.
+        for task in list(self._tasks):
+            task.cancel()
 
     # ------------------------------------------------------------------ test helpers
 
@@ -223,19 +206,7 @@ class FakeOpenAI:
 
     async def _around(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Record, authenticate, map ApiError to the OpenAI envelope, track cancellation."""
-        raw = await request.read()
-        try:
-            parsed: Any = orjson.loads(raw) if raw else None
-        except orjson.JSONDecodeError:
-            parsed = None
-        rec = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            headers={k.lower(): v for k, v in request.headers.items()},
-            json=parsed,
-            body=raw,
-            query=dict(request.query),
-        )
+        rec = await RecordedRequest.read(request, request.path)
         task = asyncio.current_task()
         with self._lock:
             self.requests.append(rec)
@@ -247,7 +218,7 @@ class FakeOpenAI:
             self._tasks.add(task)
         try:
             self._check_auth(request)
-            if raw and parsed is None:
+            if rec.body and rec.json is None:
                 raise ApiError(400, "We could not parse the JSON body of your request.")
             return await handler(request)
         except ApiError as err:

@@ -67,6 +67,17 @@ def openai_content_text(content: Any) -> str:
     return " ".join(out)
 
 
+def tool_results(messages: list[dict[str, Any]]) -> list[str]:
+    """The contents of the ``tool`` messages that end a conversation, oldest first: what the
+    next answer reports on (an OpenAI-shaped message list, as Azure, Cohere v2 and Ollama send)."""
+    results: list[str] = []
+    for message in reversed(messages):
+        if message["role"] != "tool":
+            break
+        results.insert(0, str(message["content"]))
+    return results
+
+
 def sample(schema: Any, key: str = "value") -> Any:
     """A value satisfying a simple JSON Schema."""
     if not isinstance(schema, dict):

@@ -1,5 +1,7 @@
 """Fixtures of the compatibility matrix tests (``test_matrix_*.py``): one fleet of fake
-providers behind one gateway, shared by the whole session, and a test run per family."""
+providers behind one gateway, shared by the whole session, and a test run per family; and of
+the surface tests (``test_anthropic_surface.py``, ``test_responses_surface.py``): each test run
+against the demo provider and against the fake OpenAI upstream."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import openai
 import pytest
 
 from tests.support.fleet import FAMILIES, NAMES, Family, Fleet
-from tests.support.gateway import CLIENT_KEY
+from tests.support.gateway import CLIENT_KEY, RunningGateway
+from tests.support.surfaces import Backend, demo_backend, demo_gateway, fake_backend
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +33,17 @@ def openai_sdk(fleet: Fleet) -> Iterator[openai.OpenAI]:
     """The official OpenAI SDK pointed at the fleet's gateway."""
     with openai.OpenAI(base_url=fleet.running.base_url, api_key=CLIENT_KEY, max_retries=0) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def demo_gw() -> Iterator[RunningGateway]:
+    with demo_gateway() as gw:
+        yield gw
+
+
+@pytest.fixture(params=["demo", "fake"])
+def backend(request: pytest.FixtureRequest, demo_gw: RunningGateway) -> Backend:
+    """The demo provider's gateway, then the shared one in front of the fake OpenAI upstream."""
+    if request.param == "demo":
+        return demo_backend(demo_gw)
+    return fake_backend(request.getfixturevalue("gateway"), request.getfixturevalue("upstream"))

@@ -8,31 +8,9 @@ import openai
 import pytest
 
 from tests.fakes.openai_upstream import FakeOpenAI
+from tests.integration.sdk_checks import MESSAGES, TOOLS
 from tests.support.compat import covers
 from tests.support.gateway import CLIENT_KEY, UPSTREAM_KEY, RunningGateway
-
-MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is a tollhouse?"}]
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Weather for a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    },
-    {
-        "type": "function",
-        "function": {
-            "name": "get_time",
-            "parameters": {"type": "object", "properties": {"tz": {"type": "string"}}, "required": ["tz"]},
-        },
-    },
-]
 
 
 @pytest.fixture

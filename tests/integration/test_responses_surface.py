@@ -13,8 +13,7 @@ import openai
 import pytest
 
 from tests.support.compat import covers
-from tests.support.gateway import RunningGateway
-from tests.support.surfaces import Backend, demo_backend, demo_gateway, fake_backend, raw_sse
+from tests.support.surfaces import Backend, raw_sse
 
 TOOLS = [
     {
@@ -41,20 +40,7 @@ EXPECTED_EVENTS = [
     "response.completed",
 ]
 
-BOTH = ("demo", "openai_compatible")  # the `backend` fixture's providers
-
-
-@pytest.fixture(scope="module")
-def demo_gw() -> Iterator[RunningGateway]:
-    with demo_gateway() as gw:
-        yield gw
-
-
-@pytest.fixture(params=["demo", "fake"])
-def backend(request: pytest.FixtureRequest, demo_gw: RunningGateway) -> Backend:
-    if request.param == "demo":
-        return demo_backend(demo_gw)
-    return fake_backend(request.getfixturevalue("gateway"), request.getfixturevalue("upstream"))
+BOTH = ("demo", "openai_compatible")  # the `backend` fixture's providers (conftest.py)
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.golden.codec import from_json, read_json, to_json
+from tests.golden.codec import read_json, to_json
 from tests.golden.golden_pairs import Pair, check_json, pairs, params
-from tollhouse.errors import TollhouseError
-from tollhouse.model.chat import ChatRequest
+from tests.golden.provider_cases import error_json, source_request, wire_json
 from tollhouse.providers.openai_compatible.catalog import CATALOG, GENERIC, CatalogRow
 from tollhouse.providers.openai_compatible.errors import map_error
 from tollhouse.providers.openai_compatible.request import translated_request
@@ -32,11 +31,10 @@ def _row(pair: Pair) -> CatalogRow:
 
 @pytest.mark.parametrize("pair", params(pairs(ROOT, "canonical_request", ".json", "wire_request", ".json")))
 def test_request(pair: Pair) -> None:
-    request = from_json(read_json(pair.source))
-    assert isinstance(request, ChatRequest)
+    request = source_request(pair)
     body = translated_request(request, request.model, _row(pair), stream=request.stream)
     # What goes on the wire must be JSON as orjson writes it (no tuples or dataclasses left).
-    check_json(pair, orjson.loads(orjson.dumps(body)))
+    check_json(pair, wire_json(body))
 
 
 @pytest.mark.parametrize("pair", params(pairs(ROOT, "wire_response", ".json", "canonical_response", ".json")))
@@ -61,19 +59,6 @@ def test_stream(pair: Pair) -> None:
     # Frames split anywhere (mid-line, mid-UTF-8) decode to the same events.
     assert _events(data, 7) == whole
     check_json(pair, to_json(whole))
-
-
-def error_json(error: TollhouseError) -> dict[str, Any]:
-    return {
-        "class": type(error).__name__,
-        "status": error.status,
-        "type": error.type,
-        "code": error.code,
-        "message": error.message,
-        "retryable": error.retryable,
-        "fallback_allowed": error.fallback_allowed,
-        "headers": error.headers,
-    }
 
 
 @pytest.mark.parametrize("pair", params(pairs(ROOT, "wire_error", ".json", "canonical_error", ".json")))

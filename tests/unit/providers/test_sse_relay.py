@@ -108,12 +108,14 @@ def test_random_multi_splits_forward_whole_identical_events(seed: int) -> None:
 def test_byte_at_a_time() -> None:
     relay, outputs = _relay([STREAM[i : i + 1] for i in range(len(STREAM))], keep_usage=True)
     _assert_whole_events(outputs, STREAM)
+    assert relay.done and relay.usage is not None and relay.usage.total_tokens == 21
 
 
 def test_whole_stream_in_one_piece() -> None:
     relay, outputs = _relay([STREAM], keep_usage=True)
     assert outputs[0] == STREAM
     assert outputs[1] == b""
+    assert relay.done and relay.usage is not None and relay.usage.total_tokens == 21
 
 
 def test_usage_chunk_dropped_when_not_requested_but_usage_still_captured() -> None:
