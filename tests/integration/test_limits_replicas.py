@@ -217,6 +217,42 @@ def test_a_client_leaving_mid_stream_is_settled_with_what_was_produced(
     assert row["cost_nusd"] == cost_nusd(row["input_tokens"], row["output_tokens"])
 
 
+def test_a_client_leaving_a_relayed_stream_is_settled_with_what_was_produced(
+    replicas: list[Replica], prefix: str, database: str
+) -> None:
+    """OpenAI surface (the passthrough relay): the client leaves before the usage chunk."""
+
+    async def leave_early(session: aiohttp.ClientSession, url: str) -> str:
+        body = {
+            "model": "hang-stream",
+            "max_tokens": 200,
+            "stream": True,
+            "messages": [{"role": "user", "content": "tell me a long story"}],
+        }
+        async with session.post(f"{url}/v1/chat/completions", json=body, headers=AUTH) as response:
+            assert response.status == 200
+            deltas = 0
+            async for line in response.content:
+                if b'"content"' in line:
+                    deltas += 1
+                    if deltas == 3:
+                        break  # some text arrived: now hang up
+            return response.headers["x-request-id"]
+
+    async def scenario() -> str:
+        async with aiohttp.ClientSession() as session:
+            return await leave_early(session, replicas[0].url)
+
+    request_id = run(scenario())
+    rows = run(_ledger(database, {request_id}))
+    row = rows[request_id]
+    assert row["status"] == 200
+    assert 0 < row["output_tokens"] < 200  # what was relayed, not the reservation's 200
+    assert row["input_tokens"] > 0
+    assert not row["estimated"]
+    assert row["cost_nusd"] == cost_nusd(row["input_tokens"], row["output_tokens"])
+
+
 def test_a_looping_session_is_stopped_then_killed_everywhere(replicas: list[Replica]) -> None:
     session_id = f"loop-{uuid.uuid4().hex[:8]}"
     headers = {"x-tollhouse-session": session_id}

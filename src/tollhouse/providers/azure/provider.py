@@ -19,6 +19,7 @@ from tollhouse.providers.openai_compatible.response import decode_response, deco
 from tollhouse.providers.openai_compatible.stream import (
     SSERelay,
     StreamDecoder,
+    cut_usage,
     estimate_prompt_tokens,
     estimate_usage,
 )
@@ -66,17 +67,22 @@ class AzureProvider:
             options = ctx.payload.get("stream_options")
             relay = SSERelay(keep_usage=isinstance(options, dict) and options.get("include_usage") is True)
             body = passthrough_body(ctx.payload, model, GENERIC)
-            async with aclosing(self._transport.stream(url, body, self._headers)) as chunks:
-                async for data in chunks:
-                    out = relay.feed(data)
-                    if out:
-                        yield WireChunk(out)
-            rest = relay.finish()
-            if rest:
-                yield WireChunk(rest)
-            ctx.usage = relay.usage
-            if not relay.done:
-                raise UpstreamUnavailable(f"provider {self.name} ended the stream early")
+            try:
+                async with aclosing(self._transport.stream(url, body, self._headers)) as chunks:
+                    async for data in chunks:
+                        out = relay.feed(data)
+                        if out:
+                            yield WireChunk(out)
+                rest = relay.finish()
+                if rest:
+                    yield WireChunk(rest)
+                ctx.usage = relay.usage
+                if not relay.done:
+                    raise UpstreamUnavailable(f"provider {self.name} ended the stream early")
+            except BaseException:
+                if ctx.usage is None:  # cut off: settle limits on what was spent so far
+                    ctx.usage = cut_usage(relay, ctx)
+                raise
             return
         request = ctx.chat_request()
         decoder = StreamDecoder(self.name, estimate_prompt_tokens(request))

@@ -24,6 +24,7 @@ from tollhouse.providers.openai_compatible.response import decode_response, deco
 from tollhouse.providers.openai_compatible.stream import (
     SSERelay,
     StreamDecoder,
+    cut_usage,
     estimate_prompt_tokens,
     estimate_usage,
 )
@@ -146,6 +147,7 @@ class OpenAICompatibleProvider:
         response = await attempt.post(
             self._session(), self._chat_url, body, self._headers, self._stream_timeout, self.name
         )
+        relay: SSERelay | None = None
         try:
             if response.status >= 400:
                 data = await response.read()
@@ -168,8 +170,11 @@ class OpenAICompatibleProvider:
             if not relay.done:
                 raise UpstreamUnavailable(f"provider {self.name} ended the stream early")
         except BaseException:
-            # Cancelled (client gone) or failed: drop the connection rather than drain it.
+            # Cancelled (client gone) or failed: drop the connection rather than drain it, and
+            # count what was spent so far, so limits settle on it rather than the reservation.
             response.close()
+            if ctx.usage is None and relay is not None:
+                ctx.usage = cut_usage(relay, ctx)
             raise
         response.release()
 

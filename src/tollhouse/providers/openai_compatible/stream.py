@@ -17,6 +17,7 @@ from tollhouse.model.stream import (
     ToolCallDelta,
     UsageReport,
 )
+from tollhouse.pipeline.context import RequestContext
 from tollhouse.providers.openai_compatible.response import (
     decode_finish,
     decode_logprobs,
@@ -48,13 +49,21 @@ class SSERelay:
     splitting every event), so a read costs a few scans in C however many events it holds.
     """
 
-    __slots__ = ("_buffer", "_keep_usage", "done", "usage")
+    __slots__ = ("_buffer", "_keep_usage", "done", "events", "usage")
 
     def __init__(self, keep_usage: bool) -> None:
         self._keep_usage = keep_usage
         self._buffer = b""
         self.usage: Usage | None = None
         self.done = False
+        self.events = 0  # relayed so far: the completion count of a stream cut before its usage
+
+    def used(self, prompt_tokens: int) -> Usage:
+        """The upstream's usage, else an estimate for a stream that broke off before reporting
+        it: OpenAI-compatible servers stream about one token per event."""
+        if self.usage is not None:
+            return self.usage
+        return Usage(prompt_tokens=prompt_tokens, completion_tokens=max(self.events - 1, 0))
 
     def feed(self, data: bytes) -> bytes:
         """Bytes to send to the caller now: zero or more complete events."""
@@ -69,6 +78,7 @@ class SSERelay:
             complete, self._buffer = buffer, b""
         else:
             complete, self._buffer = buffer[:end], buffer[end:]
+        self.events += complete.count(b"\n\n")
         return self._scan(complete)
 
     def finish(self) -> bytes:
@@ -121,6 +131,15 @@ def estimate_prompt_tokens(request: ChatRequest) -> int:
     chars = sum(len(m.text()) + 16 for m in request.messages)
     chars += sum(len(t.name) + len(orjson.dumps(t.parameters or {})) for t in request.tools)
     return estimate_tokens(chars)
+
+
+def cut_usage(relay: SSERelay, ctx: RequestContext) -> Usage:
+    """What a relayed stream that broke off (client gone, upstream failed) has used so far."""
+    try:
+        prompt = estimate_prompt_tokens(ctx.chat_request())
+    except Exception:  # never let the estimate replace the error that ended the stream
+        prompt = 0
+    return relay.used(prompt)
 
 
 def estimate_usage(request: ChatRequest, response: ChatResponse) -> Usage:
