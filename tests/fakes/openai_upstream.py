@@ -250,7 +250,12 @@ class FakeOpenAI:
                 self.cancelled += 1
 
     def _headers(self) -> dict[str, str]:
-        return {"x-request-id": f"req_fake_{_CALL.get().seq}", "openai-processing-ms": "1"}
+        # OpenAI's edge sets a CDN cookie on every answer; a gateway must not replay it.
+        return {
+            "x-request-id": f"req_fake_{_CALL.get().seq}",
+            "openai-processing-ms": "1",
+            "set-cookie": f"__cf_bm=fake{_CALL.get().seq}; path=/; HttpOnly; SameSite=None",
+        }
 
     def _json(self, payload: Any, status: int = 200, extra: dict[str, str] | None = None) -> web.Response:
         return web.Response(

@@ -10,7 +10,7 @@ import pytest
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.integration.sdk_checks import MESSAGES, TOOLS
 from tests.support.compat import covers
-from tests.support.gateway import CLIENT_KEY, UPSTREAM_KEY, RunningGateway
+from tests.support.gateway import CLIENT_KEY, UPSTREAM_KEY, RunningGateway, upstream_config
 
 
 @pytest.fixture
@@ -38,6 +38,19 @@ def test_chat_non_stream(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
 
 
 @covers("chat", ("openai_compatible",), "basic", "passthrough")
+def test_upstream_cookies_are_not_replayed(upstream: FakeOpenAI) -> None:
+    """The upstream session is shared by every caller: a cookie one answer sets (OpenAI's CDN
+    sets one on each) must not ride along on the next caller's request. Reached by host name,
+    as real providers are: a client cookie jar ignores cookies from bare IP addresses."""
+    by_name = upstream.base_url.replace("127.0.0.1", "localhost")
+    with RunningGateway(upstream_config(by_name)) as gw:
+        client = openai.OpenAI(base_url=gw.base_url, api_key=CLIENT_KEY, max_retries=0)
+        for _ in range(3):
+            client.chat.completions.create(model="gpt-test", messages=MESSAGES)  # type: ignore[arg-type]
+    assert len(upstream.requests) == 3
+    assert all("cookie" not in r.headers for r in upstream.requests)
+
+
 def test_chat_options_and_unknown_fields_reach_upstream(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     result = client.chat.completions.create(
         model="gpt-test",

@@ -25,10 +25,13 @@ class UpstreamPool:
                 keepalive_timeout=60,
             )
             # auto_decompress stays on: providers may gzip; raise_for_status off: we map statuses.
+            # No cookie jar: cookies an upstream sets (e.g. a CDN's) must not be replayed on
+            # other callers' requests through the shared session.
             session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None),
                 skip_auto_headers=("User-Agent",),
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._sessions[base_url] = session
         return session
