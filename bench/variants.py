@@ -163,6 +163,64 @@ def count_rows(target: Target, sql: str) -> list[tuple[object, ...]] | str:
         return f"{err}"
 
 
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _pg(target: Target) -> tuple[str, str]:
+    """The served config's PostgreSQL URL and its database name."""
+    match = re.search(r"postgresql://\S+/(\w+)", config_of(target))
+    if match is None:
+        raise ValueError(f"{target.served} names no postgresql:// database")
+    return match.group(0), match.group(1)
+
+
+def pg_database(target: Target) -> str | None:
+    """Create the served config's PostgreSQL database if it is missing."""
+    import asyncio
+
+    import asyncpg  # type: ignore[import-untyped]
+
+    async def create() -> None:
+        _, name = _pg(target)
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(create())
+    except (OSError, ValueError, asyncpg.PostgresError) as err:
+        return f"PostgreSQL is not reachable or the database cannot be created ({err})"
+    return None
+
+
+def pg_audit_records(target: Target, completed: int) -> str | None:
+    """Records of the newest chain (each run starts one), by type."""
+    import asyncio
+
+    import asyncpg
+
+    async def count() -> list[tuple[str, int]]:
+        conn = await asyncpg.connect(_pg(target)[0])
+        try:
+            rows = await conn.fetch(
+                "SELECT type, COUNT(*) FROM audit_records WHERE chain_id = "
+                "(SELECT chain_id FROM audit_chains ORDER BY started_us DESC LIMIT 1) GROUP BY type ORDER BY type"
+            )
+            return [(str(kind), int(n)) for kind, n in rows]
+        finally:
+            await conn.close()
+
+    try:
+        rows = asyncio.run(count())
+    except (OSError, asyncpg.PostgresError) as err:
+        return f"audit records: {err}"
+    counts = ", ".join(f"{n} {kind}" for kind, n in rows)
+    return f"audit records written: {counts or 'none'} (wrk completed {completed} requests)"
+
+
 def audit_records(target: Target, completed: int) -> str | None:
     rows = count_rows(target, "SELECT type, COUNT(*) FROM audit_records GROUP BY type ORDER BY type")
     if isinstance(rows, str):
@@ -201,6 +259,20 @@ def variant_targets() -> dict[str, Target]:
             config("tollhouse-audit-strict"),
             "audit trail on, `strict` durability (each call waits for its records' group commit), SQLite",
             tally=audit_records,
+        ),
+        tollhouse(
+            "tollhouse-audit-async-pg",
+            config("tollhouse-audit-async-pg"),
+            "tollhouse-audit-async with the chain in PostgreSQL (the database's work out of process)",
+            prepare=pg_database,
+            tally=pg_audit_records,
+        ),
+        tollhouse(
+            "tollhouse-audit-strict-pg",
+            config("tollhouse-audit-strict-pg"),
+            "tollhouse-audit-strict with the chain in PostgreSQL (the database's work out of process)",
+            prepare=pg_database,
+            tally=pg_audit_records,
         ),
         tollhouse(
             "tollhouse-limits",

@@ -4,6 +4,7 @@ Each prompt is a chat request (a system prompt and a user message of ordinary te
 and customer-service questions, tool results — about 2 KB in all) checked by one guardrail
 policy running injection, secrets, PII, exfiltration, canary and keyword guards at the
 request and tool-result stages: ``GuardrailPolicy.enter`` end to end, view building included.
+The policy is a dry run, so every guard runs on every prompt whatever the others find.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ async def measure(policy: GuardrailPolicy, payloads: list[dict[str, Any]], round
 def main() -> None:
     issues: list[ConfigIssue] = []
     config = GuardrailsConfig.model_validate(
-        {"policies": [{"name": "bench", "guards": GUARDS, "canary": True}]}
+        # Dry run: verdicts are recorded, not enforced, so a block never cuts a check short and
+        # every guard reads every prompt (a blocked prompt would skip the guards after it).
+        {"policies": [{"name": "bench", "guards": GUARDS, "canary": True, "dry_run": True}]}
     )
     policy = compile_guardrails(config, UpstreamPool(), issues, [])[0]
     assert isinstance(policy, GuardrailPolicy)

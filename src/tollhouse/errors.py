@@ -5,7 +5,8 @@
     │   ├── InvalidRequest         400     invalid_request_error
     │   ├── Unauthenticated        401     authentication_error
     │   ├── Forbidden              403     permission_error
-    │   │   └── ApprovalRequired   403     approval_required: a guardrail holds a tool call for approval
+    │   │   ├── ApprovalRequired   403     approval_required: a guardrail holds a tool call for approval
+    │   │   └── ApprovalDenied     403     approval_denied: the held tool call was denied or timed out
     │   ├── NotFound               404     not_found_error (UnknownModel: model_not_found)
     │   ├── RequestTimeout         408     timeout (the client was too slow sending its body)
     │   ├── PayloadTooLarge        413     invalid_request_error / request_too_large
@@ -48,6 +49,7 @@ class TollhouseError(Exception):
         param: str | None = None,
         status: int | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -57,6 +59,7 @@ class TollhouseError(Exception):
             self.status = status
         self.param = param
         self.headers = headers or {}
+        self.details = details or {}  # extra members of the error object (never secrets)
 
 
 class ClientError(TollhouseError):
@@ -110,9 +113,16 @@ class RateLimited(ClientError):
 
 
 class ApprovalRequired(Forbidden):
-    """A guardrail holds the model's tool call until someone approves it."""
+    """A guardrail holds the model's tool call until someone approves it (``details``:
+    ``approval_id``); the caller retries the same request once it is approved."""
 
     code = "approval_required"
+
+
+class ApprovalDenied(Forbidden):
+    """The held tool call was denied, or nobody decided in time; its retries fail too."""
+
+    code = "approval_denied"
 
 
 class GuardBlocked(ClientError):

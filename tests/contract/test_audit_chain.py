@@ -12,7 +12,16 @@ from tests.support.audit_chain import make_writer, sample_event, service
 from tollhouse.audit.queue import Entry
 from tollhouse.audit.reader import AuditReader
 from tollhouse.audit.store import ChainStore
-from tollhouse.audit.writer import AuditWriteFailed
+from tollhouse.audit.writer import AuditWriteFailed, ChainWriter
+
+
+async def crash(writer: ChainWriter) -> None:
+    """The writer's process dies: its task stops mid-chain and its connections go away."""
+    assert writer._task is not None
+    writer._task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writer._task
+    await writer.store.shutdown()
 
 
 async def _types(engine: AsyncEngine, chain_id: str) -> list[str]:
@@ -65,10 +74,7 @@ async def test_restart_after_crash_links_the_new_chain(engine: AsyncEngine) -> N
     await first.start()
     for n in range(10):
         await first.durable(Entry(sample_event(n).to_record()), 5.0)
-    assert first._task is not None
-    first._task.cancel()  # the process dies: no close record, the chain stays open
-    with pytest.raises(asyncio.CancelledError):
-        await first._task
+    await crash(first)  # the process dies: no close record, the chain stays open
     second = make_writer(engine)
     await second.start()
     await second.stop()
@@ -85,10 +91,7 @@ async def test_a_truncated_crashed_chain_is_caught_through_its_successor(engine:
     await first.start()
     for n in range(6):
         await first.durable(Entry(sample_event(n).to_record()), 5.0)
-    assert first._task is not None
-    first._task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await first._task
+    await crash(first)
     second = make_writer(engine)
     await second.start()
     await second.stop()
@@ -117,3 +120,25 @@ async def test_failed_commits_fail_strict_callers_and_retry_async_records(engine
     types = await _types(engine, writer.chain_id)
     assert len(types) == 7  # genesis, the five async records (retried), close; not the failed strict one
     assert (await service(engine).verify()).ok
+
+
+async def test_a_strict_waiter_times_out_while_the_database_is_locked(engine: AsyncEngine) -> None:
+    writer = make_writer(engine)
+    await writer.start()
+    async with engine.connect() as blocker:
+        # Another writer holds the database: the commit waits for its lock.
+        if engine.dialect.name == "sqlite":
+            await blocker.execute(text("UPDATE audit_chains SET heartbeat_us = heartbeat_us"))
+        else:
+            await blocker.execute(text("LOCK TABLE audit_records IN EXCLUSIVE MODE"))
+        started = asyncio.get_running_loop().time()
+        waits = [writer.durable(Entry(sample_event(n).to_record()), 0.5) for n in range(3)]
+        results = await asyncio.gather(*waits, return_exceptions=True)
+        elapsed = asyncio.get_running_loop().time() - started
+        assert all(isinstance(r, AuditWriteFailed) and "within 0.5s" in str(r) for r in results), results
+        assert 0.4 < elapsed < 3.0
+        await blocker.rollback()
+    await writer.durable(Entry(sample_event(3).to_record()), 10.0)  # the lock is gone: durable again
+    await writer.stop()
+    report = await service(engine).verify()
+    assert report.ok, report.problems

@@ -6,9 +6,9 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tollhouse.mcp import approval_store
+from tollhouse.approvals import store as approval_store
+from tollhouse.approvals.table import approvals
 from tollhouse.mcp.pin_store import Observation, PinStore
-from tollhouse.mcp.tables import approvals
 
 
 def _seen(

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio
@@ -151,9 +152,9 @@ def free_port() -> int:
 
 
 class _RequireAuthorization:
-    """ASGI wrapper: 401 unless ``Authorization`` is exactly the expected value."""
+    """ASGI wrapper: 401 unless ``Authorization`` is the expected value (or one it accepts)."""
 
-    def __init__(self, app: Any, expected: str, seen: list[str]) -> None:
+    def __init__(self, app: Any, expected: str | Callable[[str], bool], seen: list[str]) -> None:
         self._app = app
         self._expected = expected
         self._seen = seen
@@ -162,7 +163,8 @@ class _RequireAuthorization:
         if scope["type"] == "http":
             value = dict(scope["headers"]).get(b"authorization", b"").decode()
             self._seen.append(value)
-            if value != self._expected:
+            ok = self._expected(value) if callable(self._expected) else value == self._expected
+            if not ok:
                 await send({"type": "http.response.start", "status": 401, "headers": []})
                 await send({"type": "http.response.body", "body": b""})
                 return
@@ -173,7 +175,10 @@ class McpHttpServer:
     """An ``MCPServer`` served on a loopback port (Streamable HTTP at /mcp, or SSE at /sse)."""
 
     def __init__(
-        self, server: MCPServer, transport: str = "streamable_http", require: str | None = None
+        self,
+        server: MCPServer,
+        transport: str = "streamable_http",
+        require: str | Callable[[str], bool] | None = None,
     ) -> None:
         self.port = free_port()
         if transport == "sse":

@@ -2,8 +2,9 @@
 
 What each role may do is restated here in HTTP terms, independently of ``admin.roles``:
 admins do everything; security auditors read everything and test policies but change
-nothing; team admins read the directory and keys and manage principals and keys; viewers
-read the directory and keys only. Team scoping (a team admin outside its team) is tested in
+nothing; approvers read the directory and keys and list and decide held tool calls; team
+admins read the directory and keys and manage principals and keys; viewers read the
+directory and keys only. Team scoping (a team admin outside its team) is tested in
 ``test_admin_api``.
 """
 
@@ -43,6 +44,8 @@ def expected_allowed(role: str, ep: Endpoint) -> bool:
         return _reads_directory(ep) or manages
     if role == "viewer":
         return _reads_directory(ep)
+    if role == "approver":
+        return _reads_directory(ep) or ep.path.startswith(("/v1/approvals", "/v1/mcp/calls"))
     return False
 
 
@@ -63,6 +66,7 @@ def _sample_body(ep: Endpoint) -> Any:
         "PutCredential": {"value": "sk-matrix-credential-000"},
         "DefinitionDecision": {"target": "missing-server/missing-tool"},
         "CallDecision": {"note": "matrix"},
+        "Decision": {"note": "matrix"},
     }
     return samples[ep.body.__name__]
 

@@ -80,3 +80,22 @@ def test_cli_walkthrough(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
 
     code, output = _run(config, "keys", "revoke", "key_missing")
     assert code == 1 and "no key 'key_missing'" in output
+
+
+def test_credentials_commands_never_print_the_value(tmp_path: Path) -> None:
+    config = tmp_path / "gw.yaml"
+    settings = identity_config("http://127.0.0.1:9/v1", f"sqlite:///{tmp_path / 'creds.db'}")
+    settings["vault"] = {"master_keys": {1: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
+    config.write_text(yaml.safe_dump(settings))
+    value = "sk-provider-value-from-stdin-9z8y"
+
+    result = runner.invoke(app, ["credentials", "put", "prod", "--config", str(config)], input=value + "\n")
+    assert result.exit_code == 0 and "…9z8y" in result.output and value not in result.output
+    code, output = _run(config, "credentials", "list")
+    assert code == 0 and "prod" in output and "9z8y" in output and value not in output
+    empty = runner.invoke(app, ["credentials", "put", "other", "--config", str(config)], input="\n")
+    assert empty.exit_code == 1 and "no value in standard input" in empty.output
+    code, output = _run(config, "credentials", "delete", "prod")
+    assert code == 0 and "deleted" in output
+    code, output = _run(config, "credentials", "delete", "prod")
+    assert code == 1 and "no credential 'prod'" in output

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from tests.fakes.mcp_gateway import MASTER, connect, http_server, mcp_config
 from tests.fakes.mcp_servers import McpHttpServer, files_server, notes_server
 from tests.support.gateway import RunningGateway
+from tollhouse.approvals import store as approval_store
 from tollhouse.cli.main import app
-from tollhouse.mcp import approval_store
 from tollhouse.storage.engine import create_engine
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -37,7 +37,6 @@ def test_chat_non_stream(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     assert sent.json["messages"] == MESSAGES
 
 
-@covers("chat", ("openai_compatible",), "basic", "passthrough")
 def test_upstream_cookies_are_not_replayed(upstream: FakeOpenAI) -> None:
     """The upstream session is shared by every caller: a cookie one answer sets (OpenAI's CDN
     sets one on each) must not ride along on the next caller's request. Reached by host name,
@@ -51,6 +50,7 @@ def test_upstream_cookies_are_not_replayed(upstream: FakeOpenAI) -> None:
     assert all("cookie" not in r.headers for r in upstream.requests)
 
 
+@covers("chat", ("openai_compatible",), "basic", "passthrough")
 def test_chat_options_and_unknown_fields_reach_upstream(client: openai.OpenAI, upstream: FakeOpenAI) -> None:
     result = client.chat.completions.create(
         model="gpt-test",

@@ -7,6 +7,7 @@ answers and streams), ``tools`` (tool calls need approval), ``schema``, ``webhoo
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 from tests.support.gateway import CLIENT_KEY, UPSTREAM_KEY
@@ -85,12 +86,14 @@ def guarded_config(fake_url: str, scripted_url: str, webhook_url: str) -> dict[s
             on_error="fail_open",
         ),
     ]
+    database = f"sqlite:///{tempfile.mkdtemp(prefix='guarded-')}/gw.db"  # held tool calls
     return {
         "server": {"body_timeout_s": 2},
+        "database": {"url": database},
         "auth": {"master_keys": [CLIENT_KEY]},
         "providers": {"fake": fake, "scripted": scripted},
         "models": [{"alias": a, "target": f"{p}/gpt-4o-mini"} for a, p in aliases.items()],
-        "guardrails": {"policies": policies},
+        "guardrails": {"policies": policies, "approvals": {"poll_s": 0.05}},
     }
 
 

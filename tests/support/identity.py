@@ -129,6 +129,7 @@ def call(
 ROLE_USERS = {
     "admin": "root-admin",
     "security-auditor": "auditor",
+    "approver": "decider",
     "team-admin": "ml-lead",
     "viewer": "watcher",
     "": "nobody",  # a user with no admin role at all

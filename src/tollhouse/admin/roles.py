@@ -3,7 +3,8 @@
     role               may
     admin              everything
     security-auditor   read everything, the audit trail and its content, policies (and test
-                       them), credential names
+                       them), credential names, held tool calls (deciding them is not auditing)
+    approver           read, and list and decide tool calls held for approval
     team-admin         read, create and change agents and keys of its own team only
     viewer             read teams, principals and keys (never events, policies or credentials)
 
@@ -28,10 +29,15 @@ PRINCIPALS_WRITE = "admin:principals:write"
 TEAMS_WRITE = "admin:teams:write"
 CREDENTIALS_READ = "admin:credentials:read"
 CREDENTIALS_WRITE = "admin:credentials:write"
+APPROVALS_READ = "admin:approvals:read"
+APPROVALS_DECIDE = "admin:approvals:decide"
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(ADMIN_ACTIONS),
-    "security-auditor": frozenset({READ, AUDIT_READ, AUDIT_CONTENT, POLICIES_READ, CREDENTIALS_READ}),
+    "security-auditor": frozenset(
+        {READ, AUDIT_READ, AUDIT_CONTENT, POLICIES_READ, CREDENTIALS_READ, APPROVALS_READ}
+    ),
+    "approver": frozenset({READ, APPROVALS_READ, APPROVALS_DECIDE}),
     "team-admin": frozenset({READ, KEYS_WRITE, PRINCIPALS_WRITE}),
     "viewer": frozenset({READ}),
 }

@@ -21,6 +21,7 @@ from tollhouse.admin.bodies import (
     UpdateKey,
     UpdatePrincipal,
 )
+from tollhouse.approvals import admin_handlers as ap
 from tollhouse.mcp import admin_handlers as m
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -164,11 +165,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Reject a pending MCP definition",
         m.DefinitionDecision,
     ),
-    Endpoint("GET", "/v1/mcp/calls", r.POLICIES_READ, m.list_calls, "MCP tool calls held for approval"),
+    Endpoint("GET", "/v1/mcp/calls", r.APPROVALS_READ, m.list_calls, "MCP tool calls held for approval"),
     Endpoint(
         "POST",
         "/v1/mcp/calls/{approval_id}/approve",
-        r.POLICIES_WRITE,
+        r.APPROVALS_DECIDE,
         m.approve_call,
         "Let a held MCP tool call go ahead",
         m.CallDecision,
@@ -176,9 +177,27 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "POST",
         "/v1/mcp/calls/{approval_id}/deny",
-        r.POLICIES_WRITE,
+        r.APPROVALS_DECIDE,
         m.deny_call,
         "Refuse a held MCP tool call",
         m.CallDecision,
+    ),
+    Endpoint("GET", "/v1/approvals", r.APPROVALS_READ, ap.list_approvals, "Tool calls held for approval"),
+    Endpoint("GET", "/v1/approvals/{approval_id}", r.APPROVALS_READ, ap.get_approval, "One held tool call"),
+    Endpoint(
+        "POST",
+        "/v1/approvals/{approval_id}/approve",
+        r.APPROVALS_DECIDE,
+        ap.approve,
+        "Approve a held tool call",
+        ap.Decision,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/approvals/{approval_id}/deny",
+        r.APPROVALS_DECIDE,
+        ap.deny,
+        "Deny a held tool call",
+        ap.Decision,
     ),
 )

@@ -14,14 +14,16 @@ and the router did is in ``call_details``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+import orjson
 
 from tollhouse.audit.call_details import call_detail, denial_type, guard_events
 from tollhouse.audit.events import AuditEvent, ContentRef, Verdict, format_time, new_event_id
 from tollhouse.audit.queue import ContentPiece, Entry
-from tollhouse.audit.redaction import ContentRedactor
+from tollhouse.audit.redaction import ContentRedactor, removed_words
 from tollhouse.audit.settings import ContentMode
 from tollhouse.audit.vault import DEFAULT_ORG
 from tollhouse.identity.principal import Principal
@@ -40,14 +42,23 @@ class ContentPolicy:
     redactor: ContentRedactor | None = None
 
     def keep(
-        self, event_id: str, part: str, data: bytes, org_id: str
+        self,
+        event_id: str,
+        part: str,
+        data: bytes,
+        org_id: str,
+        forwarded: bytes | None = None,
+        words: Collection[str] = (),
     ) -> tuple[dict[str, Any], ContentPiece | None]:
-        """The record's reference to ``data`` and what to store encrypted (``None``: nothing)."""
+        """The record's reference to ``data`` and what to store encrypted (``None``: nothing).
+
+        ``forwarded``: what the gateway passed on instead of ``data`` (a guard redacted it);
+        ``redacted`` mode keeps that, masked, never ``data`` itself, and masks ``words`` too."""
         digest = hashlib.sha256(data).hexdigest()
         if self.mode == "digest" or not data:
             return {"part": part, "sha256": digest, "size": len(data), "stored": "digest"}, None
         if self.mode == "redacted" and self.redactor is not None:
-            kept = self.redactor.redact(data)
+            kept = self.redactor.redact(data if forwarded is None else forwarded, words)
             kept_digest = hashlib.sha256(kept).hexdigest()
             ref = ContentRef(
                 part, digest, len(data), "redacted", kept_digest if kept_digest != digest else None
@@ -55,6 +66,27 @@ class ContentPolicy:
             return ref.to_json(), ContentPiece(event_id, part, org_id, kept_digest, kept)
         ref_json = {"part": part, "sha256": digest, "size": len(data), "stored": "full"}
         return ref_json, ContentPiece(event_id, part, org_id, digest, data)
+
+
+def request_content(
+    content: ContentPolicy, event_id: str, ctx: RequestContext
+) -> tuple[list[dict[str, Any]], tuple[ContentPiece, ...]]:
+    """The references and pieces of a call's prompt.
+
+    ``request`` is what the caller sent. When a policy rewrote it (a guard's redaction, a
+    planted canary), the request as forwarded — ``ctx.payload``, in the caller's format — is
+    what ``redacted`` mode keeps; ``full`` keeps both, the rewrite as ``request.forwarded``;
+    ``digest`` records both digests."""
+    org = _org(ctx)
+    forwarded = orjson.dumps(ctx.payload) if ctx.payload_rewritten else None
+    ref, piece = content.keep(event_id, "request", ctx.body, org, forwarded)
+    refs, pieces = [ref], [piece] if piece else []
+    if forwarded is not None and content.mode != "redacted":
+        ref, piece = content.keep(event_id, "request.forwarded", forwarded, org)
+        refs.append(ref)
+        if piece:
+            pieces.append(piece)
+    return refs, tuple(pieces)
 
 
 class Finished(NamedTuple):
@@ -113,15 +145,15 @@ class Capture:
     def request(self, ctx: RequestContext, time_us: int, base: dict[str, Any] | None = None) -> Entry:
         """``llm.request``: who asks which route what (the prompt by digest, stored per the mode)."""
         event_id = new_event_id()
-        ref, piece = self.content.keep(event_id, "request", ctx.body, _org(ctx))
+        refs, pieces = request_content(self.content, event_id, ctx)
         record = {
             **(base or self.base(ctx)),
             "type": "llm.request",
             "id": event_id,
             "time": format_time(time_us),
         }
-        record["content"] = [ref]
-        return Entry(record, (piece,) if piece else (), time_us=time_us)
+        record["content"] = refs
+        return Entry(record, pieces, time_us=time_us)
 
     def response(
         self,
@@ -167,7 +199,10 @@ class Capture:
         data = b"".join(ctx.stream_capture) if ctx.stream_capture is not None else ctx.response_body or b""
         pieces: tuple[ContentPiece, ...] = ()
         if data:
-            ref, piece = self.content.keep(event_id, "response", data, _org(ctx))
+            words: Collection[str] = ()
+            if ctx.payload_rewritten and self.content.mode == "redacted":  # values a guard may restore
+                words = removed_words(ctx.body, orjson.dumps(ctx.payload))
+            ref, piece = self.content.keep(event_id, "response", data, _org(ctx), words=words)
             record["content"] = [ref]
             pieces = (piece,) if piece else ()
         return Entry(record, pieces, time_us=end.time_us)
@@ -211,9 +246,7 @@ class Capture:
         record = self.base(ctx) | event.to_record()
         pieces: tuple[ContentPiece, ...] = ()
         if ctx.body and ctx.principal is not None:  # what an authenticated caller was refused
-            ref, piece = self.content.keep(event.id, "request", ctx.body, _org(ctx))
-            record["content"] = [ref]
-            pieces = (piece,) if piece else ()
+            record["content"], pieces = request_content(self.content, event.id, ctx)
         return [Entry(record, pieces, time_us=end.time_us), *self.guards(ctx, end)]
 
     def guards(self, ctx: RequestContext, end: Finished, base: dict[str, Any] | None = None) -> list[Entry]:

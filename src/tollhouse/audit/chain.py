@@ -38,8 +38,7 @@ class SealedRecord:
 
     def row(self) -> tuple[Any, ...]:
         """The row's values, in ``ROW_COLUMNS`` order."""
-        columns = index_columns(self.record, self.time_us)
-        return (self.chain_id, self.seq, self.hash, *columns.values(), self.body)
+        return (self.chain_id, self.seq, self.hash, *_index_values(self.record, self.time_us), self.body)
 
 
 ROW_COLUMNS = (
@@ -73,24 +72,32 @@ def seal(
     return sealed, ChainHead(seq, digest)
 
 
+_INDEX_COLUMNS = ROW_COLUMNS[3:-1]
+
+
 def index_columns(record: dict[str, Any], time_us: int = 0) -> dict[str, Any]:
     """The searchable columns of a row, all taken from its hashed body (``time_us``: its time,
     when the caller already knows it)."""
+    return dict(zip(_INDEX_COLUMNS, _index_values(record, time_us), strict=True))
+
+
+def _index_values(record: dict[str, Any], time_us: int) -> tuple[Any, ...]:
+    # A tuple in ``_INDEX_COLUMNS`` order: the writer builds one per record, so no dict.
     principal = record.get("principal") or {}
     verdicts = record.get("verdicts")
-    return {
-        "event_id": record.get("id", ""),
-        "type": record.get("type", ""),
-        "time_us": time_us or (parse_time(record["time"]) if "time" in record else 0),
-        "request_id": record.get("request_id"),
-        "principal_id": principal.get("id"),
-        "principal_kind": principal.get("kind"),
-        "org_id": principal.get("org"),
-        "session_id": record.get("session_id"),
-        "trace_id": record.get("trace_id"),
-        "status": record.get("status"),
-        "verdict": worst_verdict(verdicts) if verdicts else None,
-    }
+    return (
+        record.get("id", ""),
+        record.get("type", ""),
+        time_us or (parse_time(record["time"]) if "time" in record else 0),
+        record.get("request_id"),
+        principal.get("id"),
+        principal.get("kind"),
+        principal.get("org"),
+        record.get("session_id"),
+        record.get("trace_id"),
+        record.get("status"),
+        worst_verdict(verdicts) if verdicts else None,
+    )
 
 
 def worst_verdict(verdicts: list[dict[str, Any]]) -> str | None:

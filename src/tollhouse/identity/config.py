@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from tollhouse.config.secrets import SecretRef
 
 _POLICY_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-ROLES = ("admin", "security-auditor", "team-admin", "viewer")
+ROLES = ("admin", "security-auditor", "approver", "team-admin", "viewer")
 
 
 class _Section(BaseModel):

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.identity.change_feed import ChangeFeed
+from tollhouse.identity.provider_keys import ProviderKeys
 from tollhouse.identity.snapshot import IdentityState, build_snapshot
 from tollhouse.identity.store.changes import current_version
 from tollhouse.identity.store.key_store import KeyStore
@@ -40,6 +41,7 @@ class IdentityRefresher:
         config_policies: Sequence[tuple[str, str]] = (),
         users_default: str = "allow",
         cache_ttl_s: float = 5.0,
+        provider_keys: ProviderKeys | None = None,
     ) -> None:
         self.state = state
         self.engine = engine
@@ -50,15 +52,22 @@ class IdentityRefresher:
         self._policies = tuple(config_policies)
         self._users_default = users_default
         self._ttl = cache_ttl_s
+        self._provider_keys = provider_keys
         self._tasks: list[asyncio.Task[None]] = []
 
     def observe(self, ctx: RequestContext) -> None:
         return None
 
     async def start(self) -> None:
-        if self._migrate:
-            await _migrate(self.engine)
-        await self.refresh(force=True)
+        try:
+            if self._migrate:
+                await _migrate(self.engine)
+            await self.refresh(force=True)
+            if self._provider_keys is not None:
+                await self._provider_keys.load(self.engine, strict=True)  # a missing one stops the start
+        except BaseException:
+            await self.engine.dispose()  # a failed start leaves no connection behind
+            raise
         await self.feed.start()
         self._tasks = [
             asyncio.create_task(self._watch(), name="identity-refresh"),
@@ -89,6 +98,9 @@ class IdentityRefresher:
         )
         self.state.current = snapshot
         log.debug("identity snapshot %d: %d keys", snapshot.version, len(snapshot.keys))
+        if self._provider_keys is not None and not force:
+            # A credential change bumps the same version: re-open the providers' keys.
+            await self._provider_keys.load(self.engine)
         return True
 
     async def flush(self) -> None:

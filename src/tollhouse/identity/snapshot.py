@@ -31,6 +31,7 @@ class KeyEntry:
     scopes: Scopes
     expires_at: float  # math.inf when the key does not expire
     can_delegate: bool
+    scoped: bool = False  # limited to some models or surfaces: only then are scopes checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,8 @@ def _principal(record: PrincipalRecord, key_id: str) -> Principal:
 
 def _entry(key: KeyRecord, owner: PrincipalRecord) -> KeyEntry:
     expires = math.inf if key.expires_at is None else key.expires_at
-    return KeyEntry(key.id, _principal(owner, key.id), key.scopes, expires, owner.can_delegate)
+    scoped = bool(key.scopes.models or key.scopes.surfaces)
+    return KeyEntry(key.id, _principal(owner, key.id), key.scopes, expires, owner.can_delegate, scoped)
 
 
 def build_snapshot(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -12,11 +13,13 @@ from tollhouse.config.secrets import Secret, SecretError, SecretRef
 from tollhouse.identity.cedar_engine import parse_policies
 from tollhouse.identity.change_feed import ChangeFeed
 from tollhouse.identity.errors import InvalidInput
+from tollhouse.identity.provider_keys import ProviderKeys, VaultKeyUse
 from tollhouse.identity.refresh import IdentityRefresher
 from tollhouse.identity.snapshot import EMPTY, IdentityState, build_snapshot
 from tollhouse.identity.tokens import TokenVerifier
 from tollhouse.identity.vault import Vault, VaultError
 from tollhouse.pipeline.policy import Policy
+from tollhouse.policies.auth_failures import SharedFailures
 from tollhouse.policies.auth_throttle import AuthThrottle
 from tollhouse.policies.authorize import Authorize
 from tollhouse.policies.master_key import MasterKeyAuth
@@ -37,6 +40,7 @@ class IdentityParts:
     front: tuple[Policy, ...]  # AUTHENTICATE phase, in order: throttle, then authenticate
     behind: tuple[Policy, ...]  # AUTHORIZE phase
     observers: tuple[Observer, ...] = field(default=())
+    provider_keys: ProviderKeys | None = None  # providers' keys from the vault, kept current
 
 
 def _resolve(
@@ -80,7 +84,9 @@ def build_vault(config: GatewayConfig, issues: list[ConfigIssue], secrets: list[
         return None
 
 
-def _front(config: GatewayConfig, master_keys: list[Secret], state: IdentityState) -> tuple[Policy, ...]:
+def _front(
+    config: GatewayConfig, master_keys: list[Secret], state: IdentityState, shared: SharedFailures | None
+) -> tuple[Policy, ...]:
     throttle_cfg = config.auth_throttle
     chosen: list[Policy] = []
     if throttle_cfg.enabled:
@@ -90,6 +96,7 @@ def _front(config: GatewayConfig, master_keys: list[Secret], state: IdentityStat
                 throttle_cfg.window_s,
                 throttle_cfg.block_s,
                 throttle_cfg.max_clients,
+                shared,
             )
         )
     open_mode = config.auth.allow_unauthenticated
@@ -103,20 +110,49 @@ def _front(config: GatewayConfig, master_keys: list[Secret], state: IdentityStat
     return tuple(chosen)
 
 
+def _provider_keys(
+    uses: Sequence[VaultKeyUse], vault: Vault | None, db_url: str | None, issues: list[ConfigIssue]
+) -> ProviderKeys | None:
+    if not uses:
+        return None
+    # The vault's rows live in the identity database, which the refresher watches for changes.
+    needs = [] if vault is not None else ["vault.master_keys"]
+    if db_url is None:
+        needs.append("identity.enabled with a database.url")
+    if needs:
+        for use in uses:
+            issues.append(
+                ConfigIssue(
+                    f"providers.{use.provider}.api_key", f"vault:{use.credential} needs {' and '.join(needs)}"
+                )
+            )
+        return None
+    assert vault is not None
+    return ProviderKeys(vault, uses)
+
+
 def compile_identity(
     config: GatewayConfig,
     master_keys: list[Secret],
     issues: list[ConfigIssue],
     secrets: list[Secret],
     admin_audit: AdminAudit | None = None,
+    vault_keys: Sequence[VaultKeyUse] = (),
 ) -> IdentityParts:
     """Build the identity parts; problems go to ``issues`` like the rest of the config's.
 
-    ``admin_audit``: the audit trail's recorder and read side, for the admin API."""
+    ``admin_audit``: the audit trail's recorder and read side, for the admin API;
+    ``vault_keys``: providers whose ``api_key`` is a ``vault:`` credential."""
     authz = config.authorization
     policies = _config_policies(config, issues)
     state = IdentityState(build_snapshot(EMPTY, policies, authz.users_default, authz.cache_ttl_s))
-    front = _front(config, master_keys, state)
+    redis_url = _resolve(config.redis.url, "redis.url", issues, secrets)
+    throttle = config.auth_throttle
+    shared = None  # with Redis, every replica counts a client's failures together
+    if redis_url is not None and throttle.enabled:
+        shared = SharedFailures(redis_url, throttle.window_s, throttle.block_s, throttle.max_failures)
+    front = _front(config, master_keys, state, shared)
+    base: tuple[Observer, ...] = (shared,) if shared is not None else ()
     ident = config.identity
     # Only master keys (or no auth) means every principal is the operator: nothing to authorize.
     behind: tuple[Policy, ...] = ()
@@ -126,14 +162,14 @@ def compile_identity(
     if config.admin.enabled and not ident.enabled:
         issues.append(ConfigIssue("admin.enabled", "the admin API needs identity.enabled: true"))
     db_url = _resolve(config.database.url, "database.url", issues, secrets) if ident.enabled else None
+    provider_keys = _provider_keys(vault_keys, vault, db_url, issues)
     if db_url is None:
-        return IdentityParts(state, front, behind)
-    redis_url = _resolve(config.redis.url, "redis.url", issues, secrets)
+        return IdentityParts(state, front, behind, base)
     try:
         engine = create_engine(db_url)
     except (ValueError, SQLAlchemyError) as exc:
         issues.append(ConfigIssue("database.url", f"cannot use this database URL: {type(exc).__name__}"))
-        return IdentityParts(state, front, behind)
+        return IdentityParts(state, front, behind, base)
     feed = ChangeFeed(redis_url)
     refresher = IdentityRefresher(
         state,
@@ -145,10 +181,11 @@ def compile_identity(
         config_policies=policies,
         users_default=authz.users_default,
         cache_ttl_s=authz.cache_ttl_s,
+        provider_keys=provider_keys,
     )
-    observers: list[Observer] = [refresher]
+    observers: list[Observer] = [*base, refresher]
     if config.admin.enabled:
         from tollhouse.admin.server import AdminServer
 
         observers.append(AdminServer(config, state, front, engine, feed, vault, audit=admin_audit))
-    return IdentityParts(state, front, behind, tuple(observers))
+    return IdentityParts(state, front, behind, tuple(observers), provider_keys)

@@ -37,6 +37,8 @@ class Room(NamedTuple):
     reset_ms: int
 
 
+RoomTuple = tuple[str, int, int, int]  # a ``Room``'s fields: the hot path builds plain tuples
+
 _NAMES = {
     family: (f"x-ratelimit-limit-{family}".encode(), f"x-ratelimit-remaining-{family}".encode(),
              f"x-ratelimit-reset-{family}".encode())
@@ -44,17 +46,43 @@ _NAMES = {
 }  # fmt: skip
 
 
-def rate_headers(rooms: Iterable[Room]) -> list[tuple[bytes, bytes]]:
-    """The headers for the tightest counter of each family."""
-    tightest: dict[str, Room] = {}
+_LIMITS: dict[int, bytes] = {}  # encoded once: limits are few, resets in whole seconds too
+_RESETS: dict[int, bytes] = {}
+_CACHE_MAX = 4096
+
+
+def _limit_bytes(limit: int) -> bytes:
+    out = _LIMITS.get(limit)
+    if out is None:
+        if len(_LIMITS) >= _CACHE_MAX:
+            _LIMITS.clear()
+        out = _LIMITS[limit] = str(limit).encode()
+    return out
+
+
+def _reset_bytes(ms: int) -> bytes:
+    if ms < 1000:
+        return f"{max(ms, 0)}ms".encode()
+    seconds = -(-ms // 1000)  # the format only depends on the whole seconds, rounded up
+    out = _RESETS.get(seconds)
+    if out is None:
+        if len(_RESETS) >= _CACHE_MAX:
+            _RESETS.clear()
+        out = _RESETS[seconds] = duration(ms).encode()
+    return out
+
+
+def rate_headers(rooms: Iterable[RoomTuple]) -> list[tuple[bytes, bytes]]:
+    """The headers for the tightest counter of each family (``rooms``: ``Room``s or plain tuples)."""
+    tightest: dict[str, RoomTuple] = {}
     for room in rooms:
-        best = tightest.get(room.family)
-        if best is None or room.remaining < best.remaining:
-            tightest[room.family] = room
+        best = tightest.get(room[0])
+        if best is None or room[2] < best[2]:
+            tightest[room[0]] = room
     out = []
-    for family, room in tightest.items():
-        limit, remaining, reset = _NAMES[family]
-        out.append((limit, str(room.limit).encode()))
-        out.append((remaining, str(max(room.remaining, 0)).encode()))
-        out.append((reset, duration(room.reset_ms).encode()))
+    for family, limit, remaining, reset_ms in tightest.values():
+        names = _NAMES[family]
+        out.append((names[0], _limit_bytes(limit)))
+        out.append((names[1], str(remaining if remaining > 0 else 0).encode()))
+        out.append((names[2], _reset_bytes(reset_ms)))
     return out

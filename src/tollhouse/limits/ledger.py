@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tollhouse.limits.tables import ledger
 from tollhouse.pipeline.context import RequestContext
@@ -49,6 +49,17 @@ COLUMNS = (
 Row = tuple[Any, ...]  # the values of ``COLUMNS``, in order
 
 
+_today: list[Any] = [-1, ""]  # the UTC day number last formatted, and its YYYY-MM-DD
+
+
+def _day(now: float) -> str:
+    """``YYYY-MM-DD`` (UTC) of ``now``, formatted once a day rather than once a call."""
+    number = int(now // 86_400)
+    if number != _today[0]:
+        _today[:] = [number, time.strftime("%Y-%m-%d", time.gmtime(now))]
+    return str(_today[1])
+
+
 def ledger_row(ctx: RequestContext, cost_nusd: int, estimated: bool, now: float | None = None) -> Row:
     """What the ledger keeps of a call: who, which model, usage and cost (never content)."""
     now = time.time() if now is None else now
@@ -63,7 +74,7 @@ def ledger_row(ctx: RequestContext, cost_nusd: int, estimated: bool, now: float 
         team, org = p.team_id, p.org_id
     return (
         int(now * 1_000_000),
-        time.strftime("%Y-%m-%d", time.gmtime(now)),
+        _day(now),
         ctx.request_id,
         key,
         principal,
@@ -92,7 +103,8 @@ def _insert(dialect: Dialect) -> tuple[str, tuple[int, ...] | None]:
     compiled = statement.compile(dialect=dialect)
     if not dialect.positional:
         return str(compiled), None
-    return str(compiled), tuple(COLUMNS.index(name) for name in compiled.positiontup or ())
+    order = tuple(COLUMNS.index(name) for name in compiled.positiontup or ())
+    return str(compiled), None if order == tuple(range(len(COLUMNS))) else order
 
 
 class LedgerWriter:
@@ -106,6 +118,7 @@ class LedgerWriter:
         self._engine: AsyncEngine | None = None
         self._statement: tuple[str, tuple[int, ...] | None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._conn: AsyncConnection | None = None
         self._wake = asyncio.Event()
         self.lost = 0
         self.written = 0
@@ -138,6 +151,7 @@ class LedgerWriter:
                 await self._task
             self._task = None
         await self.flush()
+        await self._drop_connection()
         if self._rows:
             log.error("spend ledger: %d rows could not be written before shutdown", len(self._rows))
 
@@ -148,21 +162,34 @@ class LedgerWriter:
             self._wake.clear()
             await self.flush()
 
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await conn.close()
+
     async def flush(self) -> None:
         """Write every queued row; on a database error keep them for the next try."""
         while self._rows and self._engine is not None:
             batch = [self._rows.popleft() for _ in range(min(self._batch_max, len(self._rows)))]
             sql, order = self._statement or _insert(self._engine.dialect)
             self._statement = (sql, order)
-            params: list[Any] = (
-                [tuple(row[i] for i in order) for row in batch]
-                if order is not None
-                else [dict(zip(COLUMNS, row, strict=True)) for row in batch]
-            )
+            params: list[Any]
+            if order is not None:
+                params = [tuple(row[i] for i in order) for row in batch]
+            elif self._engine.dialect.positional:
+                params = batch  # the rows are in the statement's order already
+            else:
+                params = [dict(zip(COLUMNS, row, strict=True)) for row in batch]
             try:
-                async with self._engine.begin() as conn:
-                    await conn.exec_driver_sql(sql, params)
+                # One connection kept across flushes: a pool checkout, reset and check-in per
+                # batch cost more CPU than the insert itself at small batches.
+                if self._conn is None:
+                    self._conn = await self._engine.connect()
+                await self._conn.exec_driver_sql(sql, params)
+                await self._conn.commit()
             except (SQLAlchemyError, OSError) as exc:
+                await self._drop_connection()
                 self._rows.extendleft(reversed(batch))
                 log.warning(
                     "spend ledger: could not write %d rows (%s); will retry", len(batch), type(exc).__name__

@@ -13,7 +13,7 @@ import time
 from typing import NamedTuple
 
 from tollhouse.errors import TollhouseError
-from tollhouse.limits.counters import CounterStore, StoreUnavailable, Verdict
+from tollhouse.limits.counters import CounterStore, OpResult, StoreUnavailable, Verdict
 from tollhouse.limits.errors import (
     BudgetExceeded,
     LimitExceeded,
@@ -43,12 +43,12 @@ class Limiter:
     def __init__(self, primary: CounterStore, fallback: MemoryStore | None = None) -> None:
         self.primary = primary
         self.fallback = fallback
-        self._local = primary if isinstance(primary, MemoryStore) else None
+        self.local = primary if isinstance(primary, MemoryStore) else None  # callers may skip ``admit``
         self._last_warning = 0.0
 
     async def admit(self, plan: Plan) -> Admitted:
-        if self._local is not None:  # in-process: a plain call, no coroutine
-            return Admitted(self._local.admit_now(plan.admission), self._local)
+        if self.local is not None:  # in-process: nothing can fail
+            return Admitted(self.local.admit_now(plan.admission), self.local)
         if not plan.admission.ops:
             return Admitted(Verdict(True, ()), self.primary)
         try:
@@ -71,7 +71,8 @@ class Limiter:
 
 def refusal(plan: Plan, verdict: Verdict) -> tuple[Check, TollhouseError] | None:
     """The first enforced op that failed, and the error the caller gets for it."""
-    for op, check, result in zip(plan.admission.ops, plan.checks, verdict.results, strict=True):
+    for op, check, raw in zip(plan.admission.ops, plan.checks, verdict.results, strict=True):
+        result = OpResult(*raw)  # the in-process store answers with plain tuples
         if result.ok or not op.enforce:
             continue
         resets = op.expiry.mode != "i"

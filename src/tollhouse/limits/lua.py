@@ -1,6 +1,7 @@
 """The Redis side of the counters: one Lua script, run atomically, for a batch of calls.
 
-ARGV[1] is JSON: ``{"s": [settlements], "a": [admissions]}``; settlements run first so the
+ARGV[1] is JSON: ``{"s": [settlements], "a": [admissions]}``, each one the array of its
+NamedTuple's fields (``Settlement``, ``Admission``, ``Op`` … in counters.py); settlements run first so the
 capacity they free is there for the admissions. Each admission is checked as a whole and
 applied all or nothing (see ``counters.py`` for the op kinds). Time is Redis's own
 (``TIME``), so replicas with skewed clocks agree on leases and session ages.
@@ -133,13 +134,13 @@ end
 
 local lines = {}
 for _, a in ipairs(req.a) do
-  local rid, lease, ops = a[1], a[2], a[3]
+  local rid, ops, lease = a[1], a[2], a[3]
   local oks, useds, helds = {}, {}, {}
   local admitted = true
   for i, op in ipairs(ops) do
     local ok, used, held = check(op)
     oks[i], useds[i], helds[i] = ok, used, held
-    if not ok and op[6] == 1 then admitted = false end
+    if not ok and op[6] then admitted = false end
   end
   local parts = {}
   for i, op in ipairs(ops) do

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from tollhouse.limits.counters import (
     COUNT,
@@ -16,12 +17,12 @@ from tollhouse.limits.counters import (
     HOLD,
     Admission,
     Expiry,
-    Op,
     OpResult,
     Settlement,
     Verdict,
 )
 
+_new = tuple.__new__  # builds a NamedTuple without a Python-level __new__ call
 _SWEEP_EVERY = 1024  # admissions between sweeps of expired counters
 _NEVER = 1 << 62
 
@@ -46,30 +47,6 @@ class _Counter:
             self.held -= self.leases.pop(rid)[0]
         self.next_lease_end = min((until for _, until in self.leases.values()), default=_NEVER)
 
-    def lease(self, rid: str, amount: int, until: int) -> None:
-        self.held += amount
-        self.leases[rid] = (amount, until)
-        if until < self.next_lease_end:
-            self.next_lease_end = until
-
-    def release(self, rid: str) -> None:
-        lease = self.leases.pop(rid, None)
-        if lease is not None:
-            self.held -= lease[0]
-
-    def touch(self, expiry: Expiry, now: int) -> None:
-        mode = expiry.mode
-        if mode == "i":
-            self.idle = True
-            self.expires_ms = now + expiry.ttl_ms
-        elif mode == "c":
-            self.expires_ms = expiry.at_ms
-        elif self.expires_ms == 0:
-            self.expires_ms = now + expiry.ttl_ms
-
-    def reset_ms(self, now: int) -> int:
-        return 0 if self.idle or not self.expires_ms else max(self.expires_ms - now, 0)
-
 
 def _fresh_reset(expiry: Expiry, now: int) -> int:
     """When a window that starts now ends, in ms from now."""
@@ -93,71 +70,115 @@ class MemoryStore:
             return None
         return counter
 
-    def _check(self, op: Op, now: int) -> tuple[_Counter | None, OpResult]:
-        counter = self._get(op.key, now)
-        if counter is None:
-            ok = op.kind == FIRST_SEEN or op.amount <= op.limit
-            return None, OpResult(ok, 0, 0, _fresh_reset(op.expiry, now))
-        if op.kind == FIRST_SEEN:
-            elapsed = now - counter.used
-            return counter, OpResult(elapsed <= op.limit, elapsed, 0, 0)
-        counter.purge(now)
-        counted = counter.used + op.amount + (counter.held if op.kind == HOLD else 0)
-        return counter, OpResult(counted <= op.limit, counter.used, counter.held, counter.reset_ms(now))
-
-    def _apply(self, op: Op, counter: _Counter | None, rid: str, until: int, now: int) -> tuple[int, ...]:
-        if counter is None:
-            counter = self._counters[op.key] = _Counter()
-            if op.kind == FIRST_SEEN:
-                counter.used = now
-        counter.touch(op.expiry, now)
-        if op.kind == COUNT:
-            counter.used += op.amount
-        elif op.kind == HOLD:
-            counter.lease(rid, op.amount, until)
-        if not op.alerts:
-            return ()
-        level = counter.used + counter.held
-        fired = tuple(t for t in op.alerts if level >= t and t not in counter.fired)
-        counter.fired.update(fired)
-        return fired
-
     async def admit(self, admission: Admission) -> Verdict:
         return self.admit_now(admission)
 
     def admit_now(self, admission: Admission) -> Verdict:
-        """``admit`` without a coroutine: the policy's fast path for the in-process backend."""
+        """``admit`` without a coroutine."""
+        admitted, results = self.admit_raw(admission)
+        return Verdict(admitted, tuple(OpResult(*r) for r in results))
+
+    def admit_raw(self, admission: Admission) -> Verdict:
+        """``admit_now`` for the limits policy's hot path: the results are plain tuples.
+
+        One pass checks every op, a second applies them. Written out inline, with tuples
+        unpacked rather than read field by field, because it runs on every call; for the same
+        reason each result is a plain tuple in ``OpResult``'s field order (callers unpack it)."""
         now = int(self._clock() * 1000)
-        checked = [self._check(op, now) for op in admission.ops]
+        counters = self._counters
+        rid, ops, lease_ms = admission
+        found: list[_Counter | None] = []
+        results: list[Any] = []  # plain tuples: a NamedTuple costs several times more to build
         admitted = True
-        for op, (_, result) in zip(admission.ops, checked, strict=True):
-            if not result.ok and op.enforce:
+        for key, kind, amount, limit, expiry, enforce, _ in ops:
+            counter = counters.get(key)
+            if counter is not None:
+                ends = counter.expires_ms
+                if ends and ends <= now:
+                    del counters[key]
+                    counter = None
+            if counter is None:
+                ok = kind == FIRST_SEEN or amount <= limit
+                result = (ok, 0, 0, _fresh_reset(expiry, now), ())
+            elif kind == FIRST_SEEN:
+                elapsed = now - counter.used
+                ok = elapsed <= limit
+                result = (ok, elapsed, 0, 0, ())
+            else:
+                if now >= counter.next_lease_end:
+                    counter.purge(now)
+                used, held = counter.used, counter.held
+                ok = (used + amount + held if kind == HOLD else used + amount) <= limit
+                reset = 0 if counter.idle or not ends else ends - now
+                result = (ok, used, held, reset, ())
+            if not ok and enforce:
                 admitted = False
-                break
+            found.append(counter)
+            results.append(result)
         if not admitted:
-            return Verdict(False, tuple(result for _, result in checked))
-        until = now + admission.lease_ms
-        results = []
-        for op, (counter, result) in zip(admission.ops, checked, strict=True):
-            fired = self._apply(op, counter, admission.rid, until, now)
-            results.append(result._replace(fired=fired) if fired else result)
+            return _new(Verdict, (False, tuple(results)))
+        until = now + lease_ms
+        for i, (key, kind, amount, _, (mode, ttl_ms, at_ms), _, alerts) in enumerate(ops):
+            counter = found[i]
+            if counter is None:
+                counter = counters[key] = _Counter()
+                if kind == FIRST_SEEN:
+                    counter.used = now
+            if mode == "i":
+                counter.idle = True
+                counter.expires_ms = now + ttl_ms
+            elif mode == "c":
+                counter.expires_ms = at_ms
+            elif not counter.expires_ms:
+                counter.expires_ms = now + ttl_ms
+            if kind == COUNT:
+                counter.used += amount
+            elif kind == HOLD:
+                counter.held += amount
+                counter.leases[rid] = (amount, until)
+                if until < counter.next_lease_end:
+                    counter.next_lease_end = until
+            if alerts:
+                level = counter.used + counter.held
+                fired = tuple(t for t in alerts if level >= t and t not in counter.fired)
+                if fired:
+                    counter.fired.update(fired)
+                    ok, used, held, reset, _ = results[i]
+                    results[i] = (ok, used, held, reset, fired)
         self._admissions += 1
         if self._admissions % _SWEEP_EVERY == 0:
             self._sweep(now)
-        return Verdict(True, tuple(results))
+        return _new(Verdict, (True, tuple(results)))
 
     def settle(self, settlement: Settlement) -> None:
         now = int(self._clock() * 1000)
-        for release in settlement.releases:
-            held = self._get(release.hold_key, now)
-            if held is not None:
-                held.release(settlement.rid)
-            if release.actual:
-                used = self._get(release.use_key, now)
-                if used is None:
-                    used = self._counters[release.use_key] = _Counter()
-                used.touch(release.expiry, now)
-                used.used += release.actual
+        counters = self._counters
+        rid, releases = settlement
+        for hold_key, use_key, actual, (mode, ttl_ms, at_ms) in releases:
+            counter = counters.get(hold_key)
+            if counter is not None:
+                ends = counter.expires_ms
+                if ends and ends <= now:
+                    del counters[hold_key]
+                    counter = None
+                else:
+                    lease = counter.leases.pop(rid, None)
+                    if lease is not None:
+                        counter.held -= lease[0]
+            if not actual:
+                continue
+            if use_key != hold_key:
+                counter = self._get(use_key, now)
+            if counter is None:
+                counter = counters[use_key] = _Counter()
+            if mode == "i":  # as in admit_raw
+                counter.idle = True
+                counter.expires_ms = now + ttl_ms
+            elif mode == "c":
+                counter.expires_ms = at_ms
+            elif not counter.expires_ms:
+                counter.expires_ms = now + ttl_ms
+            counter.used += actual
 
     async def peek(self, keys: Sequence[str]) -> list[tuple[int, int]]:
         now = int(self._clock() * 1000)

@@ -18,7 +18,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
 
@@ -41,40 +40,18 @@ _SETTLE_DELAY_S = 0.005  # settlements wait this long for an admission to ride a
 _FAILURES = (RespError, ConnectionError, OSError, TimeoutError)
 
 
-def _admission_json(a: Admission) -> list[Any]:
-    ops = [
-        [
-            o.key,
-            o.kind,
-            o.amount,
-            o.limit,
-            [o.expiry.mode, o.expiry.ttl_ms, o.expiry.at_ms],
-            int(o.enforce),
-            o.alerts,
-        ]
-        for o in a.ops
-    ]
-    return [a.rid, a.lease_ms, ops]
-
-
-def _settlement_json(s: Settlement) -> list[Any]:
-    releases = [
-        [r.hold_key, r.use_key, r.actual, [r.expiry.mode, r.expiry.ttl_ms, r.expiry.at_ms]]
-        for r in s.releases
-    ]
-    return [s.rid, releases]
-
-
 def parse_line(line: str) -> Verdict:
     """One admission's line of the script's reply."""
     head, _, rest = line.partition(";")
     results = []
     for part in rest.split(";") if rest else ():
         ok, used, held, reset, fired = part.split(",", 4)
-        results.append(
-            OpResult(ok == "1", int(used), int(held), int(reset), tuple(int(f) for f in fired.split()))
-        )
-    return Verdict(head == "1", tuple(results))
+        alerts = tuple(int(f) for f in fired.split()) if fired else ()
+        results.append(_new(OpResult, (ok == "1", int(used), int(held), int(reset), alerts)))
+    return _new(Verdict, (head == "1", tuple(results)))
+
+
+_new = tuple.__new__  # a NamedTuple without a Python-level __new__ call: this runs per call
 
 
 class RedisStore:
@@ -148,9 +125,9 @@ class RedisStore:
     async def _round_trip(
         self, admits: list[tuple[Admission, asyncio.Future[Verdict]]], settles: list[Settlement]
     ) -> None:
-        payload = orjson.dumps(
-            {"s": [_settlement_json(s) for s in settles], "a": [_admission_json(a) for a, _ in admits]}
-        )
+        # The tuples go as they are: orjson writes each NamedTuple as a JSON array (``default``),
+        # in the field order the script reads (counters.py).
+        payload = orjson.dumps({"s": settles, "a": [a for a, _ in admits]}, default=tuple)
         try:
             reply = await self._script(payload)
         except _FAILURES as exc:

@@ -8,40 +8,43 @@ and nothing when the call never got an answer. Concurrency slots release with no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tollhouse.limits.counters import HOLD, Release, Settlement
 from tollhouse.limits.estimate import actual_cost_nusd, answered, usage_tokens
 from tollhouse.limits.plan import Plan
 from tollhouse.pipeline.context import RequestContext
 
+_new = tuple.__new__  # a NamedTuple without a Python-level __new__ call: this runs per call
 
-@dataclass(frozen=True, slots=True)
-class Charge:
+
+class Charge(NamedTuple):
     settlement: Settlement
     cost_nusd: int
     estimated: bool  # usage unknown: the reservation was charged
 
 
 def charge(plan: Plan, ctx: RequestContext) -> Charge:
-    done = answered(ctx)
-    cost = actual_cost_nusd(ctx, plan.terms)
+    (rid, ops, _), checks, estimate, terms = plan
+    usage = ctx.usage
+    done = ctx.status == 200 or answered(ctx)
+    cost = actual_cost_nusd(ctx, terms)
     estimated = False
     if cost is None:
-        estimated = done and plan.estimate is not None and ctx.usage is None
-        cost = plan.estimate.cost_nusd if estimated and plan.estimate is not None else 0
+        estimated = done and estimate is not None and usage is None
+        cost = estimate.cost_nusd if estimated and estimate is not None else 0
     releases = []
-    for op, check in zip(plan.admission.ops, plan.checks, strict=True):
-        if op.kind != HOLD:
+    for (key, kind, amount, _, expiry, _, _), check in zip(ops, checks, strict=True):
+        if kind != HOLD:
             continue
-        if check.settle == "spend":
+        settle = check.settle
+        if settle == "spend":
             actual = cost
-        elif check.settle:
-            if ctx.usage is not None:
-                actual = usage_tokens(ctx.usage, check.settle)
-            else:
-                actual = op.amount if done else 0
-        else:
+        elif not settle:
             actual = 0
-        releases.append(Release(op.key, op.key, actual, op.expiry))
-    return Charge(Settlement(plan.admission.rid, tuple(releases)), cost, estimated)
+        elif usage is not None:
+            actual = usage_tokens(usage, settle)
+        else:
+            actual = amount if done else 0
+        releases.append(_new(Release, (key, key, actual, expiry)))
+    return _new(Charge, (_new(Settlement, (rid, tuple(releases))), cost, estimated))

@@ -1,8 +1,8 @@
 """Admin API endpoints for the MCP gateway: definitions to pin, tool calls to approve.
 
-Reading them needs ``admin:policies:read`` (security auditors too); deciding needs
-``admin:policies:write`` — pinning a definition or letting a held call through is a policy
-decision. Rows are in ``admin/routes.py``.
+Reading definitions needs ``admin:policies:read`` (security auditors too); pinning one needs
+``admin:policies:write``. Held calls need ``admin:approvals:read`` / ``admin:approvals:decide``,
+as on ``/v1/approvals`` (``approvals.admin_handlers``). Rows are in ``admin/routes.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tollhouse.admin.api import AdminCall
-from tollhouse.mcp import approval_store, operations
+from tollhouse.approvals import store
+from tollhouse.approvals.decide import decide
+from tollhouse.mcp import operations
 from tollhouse.mcp.pin_store import PinStore
 
 Reply = tuple[int, Any]
@@ -64,13 +66,15 @@ async def reject_definition(call: AdminCall) -> Reply:
 async def list_calls(call: AdminCall) -> Reply:
     """``?status=pending`` (default) or ``?status=all``."""
     status = call.query.get("status", "pending")
-    rows = await approval_store.list_approvals(call.services.engine, None if status == "all" else status)
+    rows = await store.list_approvals(
+        call.services.engine, None if status == "all" else status, source=store.MCP
+    )
     return 200, {"data": rows}
 
 
 async def _call(call: AdminCall, approve: bool) -> Reply:
     body: CallDecision = call.body
-    row = await operations.decide_call(
+    row = await decide(
         call.services.engine,
         call.services.sink,
         call.actor.name,

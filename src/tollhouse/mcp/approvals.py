@@ -4,8 +4,9 @@ Which calls: tools listed in ``mcp.approvals.tools`` (``server/tool``, ``server/
 tool whose definition says ``destructiveHint: true`` when ``destructive`` is on (a hint can
 only add friction, never grant anything), and calls a guard answered ``require_approval``.
 
-A held call is a row in ``mcp_approvals`` (its arguments after guard redaction, capped);
-``tollhouse mcp approvals`` / the admin API list and decide them, from any replica. One
+A held call is a row in the ``approvals`` table shared with the LLM surfaces (source
+``mcp``; its arguments after guard redaction, capped); ``tollhouse approvals`` (or
+``tollhouse mcp calls``) and the admin API list and decide them, from any replica. One
 watcher task per process polls the rows of its held calls every ``poll_s`` — the database
 is touched only by calls that wait for a human anyway, never by the others.
 """
@@ -20,15 +21,14 @@ import time
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tollhouse.approvals import store
 from tollhouse.mcp.audit import session_of
 from tollhouse.mcp.call import Caller, McpCall
 from tollhouse.mcp.catalog import Definition
 from tollhouse.mcp.config import ApprovalConfig
 from tollhouse.mcp.protocol import APPROVAL_DENIED, RpcError
-from tollhouse.mcp.tables import approvals
 from tollhouse.storage.engine import create_engine
 from tollhouse.storage.migrate import upgrade
 
@@ -110,24 +110,17 @@ class Approvals:
         p = caller.principal
         now = time.time()
         preview = orjson.dumps(args, option=orjson.OPT_SORT_KEYS).decode()[:_PREVIEW]
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                approvals.insert().values(
-                    id=approval_id, status="pending", route=caller.route.name, server=item.server, tool=item.key,
-                    principal=f"{p.kind}:{p.id}" if p else "anonymous", session_id=session_of(caller),
-                    request_id=caller.ctx.request_id, args_sha256=call.args_sha256 or "", args_preview=preview,
-                    reason=why, created_at=now, expires_at=now + self._config.timeout_s,
-                )
-            )  # fmt: skip
+        row = dict(
+            id=approval_id, status="pending", source=store.MCP, route=caller.route.name, server=item.server,
+            tool=item.key, principal=f"{p.kind}:{p.id}" if p else "anonymous", session_id=session_of(caller),
+            request_id=caller.ctx.request_id, digest="", args_sha256=call.args_sha256 or "",
+            args_preview=preview, reason=why, created_at=now, expires_at=now + self._config.timeout_s,
+        )  # fmt: skip
+        await store.insert(self._engine, [row])
 
     async def _expire(self, approval_id: str) -> None:
         assert self._engine is not None
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(approvals)
-                .where((approvals.c.id == approval_id) & (approvals.c.status == "pending"))
-                .values(status="expired", decided_at=time.time())
-            )
+        await store.expire(self._engine, approval_id)
 
     # ---------------------------------------------------------------- background
 
@@ -157,13 +150,7 @@ class Approvals:
 
     async def _poll(self) -> None:
         assert self._engine is not None
-        ids = list(self._waiting)
-        query = select(approvals.c.id, approvals.c.status, approvals.c.decided_by).where(
-            approvals.c.id.in_(ids) & (approvals.c.status != "pending")
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        for row in rows:
-            future = self._waiting.get(row.id)
+        for approval_id, status, actor in await store.decisions(self._engine, list(self._waiting)):
+            future = self._waiting.get(approval_id)
             if future is not None and not future.done():
-                future.set_result((row.status, row.decided_by))
+                future.set_result((status, actor))

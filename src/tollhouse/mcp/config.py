@@ -43,6 +43,42 @@ class OAuthClientCredentials(_Section):
     audience: str | None = None
 
 
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 (a URN)
+
+
+class TokenExchangeConfig(_Section):
+    """RFC 8693 token exchange: the upstream's bearer token is the caller's validated inbound
+    token exchanged at ``token_url`` by the gateway's own client; cached per caller until it
+    expires. The caller's token itself never reaches the upstream."""
+
+    token_url: str
+    client_id: str
+    client_secret: Annotated[SecretRef | None, Field(description="The client's secret (env:/file:).")] = None
+    client_credential: Annotated[
+        str | None, Field(description="Or: the name of a vault credential holding the client's secret.")
+    ] = None
+    client_auth: Annotated[
+        Literal["basic", "post"],
+        Field(description="HTTP Basic (client_secret_basic) or form fields (client_secret_post)."),
+    ] = "basic"
+    audience: str | None = None
+    resource: str | None = None
+    scope: str | None = None
+    subject_token_type: str = ACCESS_TOKEN_TYPE
+    requested_token_type: str | None = ACCESS_TOKEN_TYPE
+    max_subjects: Annotated[
+        int, Field(ge=1, description="Callers with a cached token and an upstream session, at most.")
+    ] = 1000
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> TokenExchangeConfig:
+        if (self.client_secret is None) == (self.client_credential is None):
+            raise ValueError("token_exchange needs exactly one of `client_secret` and `client_credential`")
+        if not self.token_url.startswith(("http://", "https://")):
+            raise ValueError("token_exchange.token_url must be an http(s) URL")
+        return self
+
+
 class VaultHeader(_Section):
     """A header whose value is a credential from the vault (`PUT /v1/credentials/{name}`)."""
 
@@ -67,6 +103,10 @@ class McpServerConfig(_Section):
     ] = {}
     oauth: Annotated[
         OAuthClientCredentials | None, Field(description="Get a bearer token by client credentials.")
+    ] = None
+    token_exchange: Annotated[
+        TokenExchangeConfig | None,
+        Field(description="streamable_http: a per-caller bearer token by RFC 8693 token exchange."),
     ] = None
     command: Annotated[list[str], Field(description="stdio: the program and its arguments.")] = []
     env: Annotated[dict[str, SecretRef], Field(description="stdio: the process environment.")] = {}
@@ -93,6 +133,15 @@ class McpServerConfig(_Section):
                 raise ValueError("a stdio server needs `command`")
         elif self.url is None or not self.url.startswith(("http://", "https://")):
             raise ValueError(f"a {self.transport} server needs an http(s) `url`")
+        if self.token_exchange is not None:
+            if self.transport != "streamable_http":
+                raise ValueError("token_exchange needs the streamable_http transport")
+            if self.oauth is not None or "authorization" in {
+                h.lower() for h in [*self.headers, *self.vault_headers]
+            }:
+                raise ValueError(
+                    "token_exchange provides the Authorization header: drop `oauth` and that header"
+                )
         return self
 
 
@@ -161,7 +210,7 @@ class RelayConfig(_Section):
 
 
 class McpLimits(_Section):
-    """Tool-call caps (counted in this process; per replica)."""
+    """Tool-call caps (shared by the replicas through Redis when `redis.url` is set)."""
 
     per_session: Annotated[int | None, Field(ge=1, description="Tool calls per MCP session.")] = None
     per_agent_per_minute: Annotated[int | None, Field(ge=1)] = None

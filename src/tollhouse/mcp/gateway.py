@@ -16,7 +16,9 @@ from tollhouse.mcp.call import McpRoute
 from tollhouse.mcp.catalog import ServerCatalog
 from tollhouse.mcp.config import McpConfig
 from tollhouse.mcp.held import HeldCalls
+from tollhouse.mcp.protocol import Message
 from tollhouse.mcp.sessions import Sessions
+from tollhouse.mcp.subscriptions import Subscriptions
 from tollhouse.mcp.upstream.link import Link
 from tollhouse.pipeline.chain import Chain
 from tollhouse.pipeline.context import RequestContext
@@ -58,12 +60,15 @@ class McpGateway:
         self.auth = auth
         self.authorizer = authorizer
         self.trail = trail
-        self.sessions = Sessions(config.session_idle_s)
+        self.sessions = Sessions(config.session_idle_s, on_close=self._session_ended)
+        self.subscriptions = Subscriptions()
+        self._unsubscribing: set[asyncio.Task[None]] = set()
         self.held = HeldCalls()  # 2026-07-28 calls waiting for their callers' answers
         self.pins: PinGate | None = None
         self.guards: ToolGuards | None = None
         self.approvals: Approvals | None = None
         self.limits: ToolLimits | None = None
+        self.exchanging = False  # some server gets callers' exchanged tokens (RFC 8693)
         self.background: list[Background] = []
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -95,6 +100,26 @@ class McpGateway:
                 await link.close()
             except Exception:
                 log.exception("MCP server %s failed to close", link.name)
+        if self.sessions.shared is not None:
+            await self.sessions.shared.close()
+        if self.limits is not None:
+            await self.limits.close()
+
+    def resource_updated(self, server: str, message: Message) -> None:
+        """An upstream's ``notifications/resources/updated``: to the sessions following it."""
+        self.subscriptions.deliver(server, message, self.sessions.push)
+
+    def _session_ended(self, session_id: str) -> None:
+        for server, uri in self.subscriptions.drop_session(session_id):
+            task = asyncio.get_running_loop().create_task(self._unsubscribe(server, uri))
+            self._unsubscribing.add(task)
+            task.add_done_callback(self._unsubscribing.discard)
+
+    async def _unsubscribe(self, server: str, uri: str) -> None:
+        try:
+            await self.links[server].request("resources/unsubscribe", {"uri": uri})
+        except Exception as exc:  # the upstream forgets it with our session anyway
+            log.warning("MCP server %s: unsubscribe failed: %s", server, type(exc).__name__)
 
     async def _sweep(self) -> None:
         while True:

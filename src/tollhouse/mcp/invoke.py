@@ -32,12 +32,21 @@ from tollhouse.mcp.relay import CallRelay
 _LIST_OF = {"tool": "tools/list", "prompt": "prompts/list"}
 
 
+def _as_rpc(exc: TollhouseError) -> RpcError:
+    """An upstream failure while looking a name up (its list could not be fetched)."""
+    code = UPSTREAM_TIMEOUT if isinstance(exc, UpstreamTimeout) else UPSTREAM_ERROR
+    return RpcError(code, exc.message)
+
+
 async def find(gateway: McpGateway, caller: Caller, kind: str, exposed: str) -> Definition:
     """The definition a caller names (a tool or prompt), or an invalid-params error."""
     resolved = caller.route.names.resolve(exposed)
     if resolved is not None:
         server, name = resolved
-        item = await gateway.catalogs[server].find(_LIST_OF[kind], name)
+        try:
+            item = await gateway.catalogs[server].find(_LIST_OF[kind], name)
+        except TollhouseError as exc:
+            raise _as_rpc(exc) from exc
         if item is not None:
             return item
     raise RpcError(INVALID_PARAMS, f"Unknown {kind}: {exposed}")
@@ -45,6 +54,13 @@ async def find(gateway: McpGateway, caller: Caller, kind: str, exposed: str) -> 
 
 async def find_resource(gateway: McpGateway, caller: Caller, uri: str) -> Definition:
     """The server behind a resource URI: the one listing it, else one whose template fits."""
+    try:
+        return await _find_resource(gateway, caller, uri)
+    except TollhouseError as exc:
+        raise _as_rpc(exc) from exc
+
+
+async def _find_resource(gateway: McpGateway, caller: Caller, uri: str) -> Definition:
     for server in caller.route.servers:
         item = await gateway.catalogs[server].find("resources/list", uri)
         if item is not None:
@@ -119,7 +135,7 @@ async def call_tool(
     authorize(gateway, caller, call, item, args)
     check_pin(gateway, call, item)
     if gateway.limits is not None:
-        gateway.limits.admit(caller, call, item)
+        await gateway.limits.admit(caller, call, item)
     if gateway.guards is not None:
         args = await gateway.guards.check_args(caller, call, item, args)
     if gateway.approvals is not None:

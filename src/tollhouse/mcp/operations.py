@@ -1,6 +1,6 @@
 """Operator decisions on MCP, shared by the CLI and the admin API: approve or reject a pinned
-definition, approve or deny a held tool call. Each decision is an admin event with the
-actor and the record before and after."""
+definition (held tool calls: ``approvals.decide``). Each decision is an admin event with
+the actor and the record before and after."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 from tollhouse.admin.events import AdminEventSink, event
 from tollhouse.identity.errors import InvalidInput, UnknownRecord
-from tollhouse.mcp import approval_store
 from tollhouse.mcp.pin_store import PinStore
 
 KINDS = ("tool", "prompt", "resource", "template")
@@ -51,15 +50,3 @@ async def decide_definition(
         )
     )
     return row.to_json()
-
-
-async def decide_call(
-    engine: Any, sink: AdminEventSink, actor: str, approval_id: str, approve: bool, note: str = ""
-) -> dict[str, Any]:
-    """Approve or deny a held tool call (only while it is pending)."""
-    row = await approval_store.decide(engine, approval_id, approve, actor, note)
-    if row is None:
-        raise UnknownRecord(f"no pending call {approval_id} (decided, expired or unknown)")
-    action = "mcp.call.approve" if approve else "mcp.call.deny"
-    sink.emit(event(action, actor, "mcp_call", approval_id, {"status": "pending"}, {"status": row["status"]}))
-    return row

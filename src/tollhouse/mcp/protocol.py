@@ -44,6 +44,11 @@ CAPABILITIES: dict[str, Any] = {
     "completions": {},
     "logging": {},
 }
+# A 2025-11-25 session can follow resources (updates come on its standalone GET stream).
+SESSION_CAPABILITIES: dict[str, Any] = {
+    **CAPABILITIES,
+    "resources": {"subscribe": True, "listChanged": False},
+}
 
 
 class RpcError(Exception):

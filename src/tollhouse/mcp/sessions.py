@@ -1,9 +1,10 @@
 """Client sessions of the 2025-11-25 era (``Mcp-Session-Id``), and the channel a call uses to
 reach its caller while it runs.
 
-A session lives in the process that answered ``initialize`` (put replicas behind a proxy
-that keeps a session on one replica); it is bound to the principal that opened it, so a
-leaked session id is useless to anyone else. Idle sessions are forgotten.
+A session lives in the process that answered ``initialize``; with Redis configured it is also
+published there, so any replica can serve it (``shared_sessions``). It is bound to the
+principal that opened it, so a leaked session id is useless to anyone else. Idle sessions
+are forgotten.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import asyncio
 import itertools
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tollhouse.mcp.protocol import INTERNAL_ERROR, Message, RpcError, request_message
+from tollhouse.mcp.shared_sessions import SharedSessions
 
 
 @dataclass(slots=True)
@@ -32,6 +35,18 @@ class ClientSession:
     asks: dict[str, asyncio.Future[Message]] = field(default_factory=dict)
     calls: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)  # client request id → its task
     tool_calls: int = 0
+    outbox: asyncio.Queue[Message] | None = None  # the standalone stream (GET), while one is open
+    checked_at: float = field(default_factory=time.monotonic)  # last confirmed in the shared store
+
+    def record(self) -> dict[str, Any]:
+        """What another replica needs to serve this session."""
+        return {
+            "route": self.route,
+            "owner": self.owner,
+            "version": self.version,
+            "capabilities": self.capabilities,
+            "clientInfo": self.client_info,
+        }
 
     def can(self, capability: str) -> bool:
         return isinstance(self.capabilities.get(capability), dict)
@@ -40,10 +55,66 @@ class ClientSession:
 class Sessions:
     """The sessions of this process."""
 
-    def __init__(self, idle_s: float, limit: int = 100_000) -> None:
+    def __init__(
+        self, idle_s: float, limit: int = 100_000, on_close: Callable[[str], None] | None = None
+    ) -> None:
         self._idle = idle_s
         self._limit = limit
         self._sessions: dict[str, ClientSession] = {}
+        self.on_close = on_close  # told each session id that ends (its subscriptions go)
+        self.shared: SharedSessions | None = None  # Redis: sessions any replica can serve
+
+    async def share(self, session: ClientSession) -> None:
+        """Publish a new session for the other replicas (no-op without Redis)."""
+        if self.shared is not None:
+            await self.shared.save(session.id, session.record())
+
+    async def resolve(self, session_id: str) -> ClientSession | None:
+        """The session, from this process or (with Redis) the shared store; None if it ended."""
+        session = self.get(session_id)
+        shared = self.shared
+        if shared is None:
+            return session
+        now = time.monotonic()
+        if session is not None:
+            if now - session.checked_at < shared.recheck_s:
+                return session
+            session.checked_at = now
+            if await shared.touch(session_id) is False:  # ended on another replica
+                self.close(session_id)
+                return None
+            return session
+        record = await shared.load(session_id)
+        if (
+            record is None
+            or not isinstance(record.get("route"), str)
+            or not isinstance(record.get("owner"), str)
+        ):
+            return None
+        session = self._adopt(session_id, record)
+        await shared.touch(session_id)
+        return session
+
+    async def end(self, session_id: str) -> None:
+        """DELETE: the session ends here and, with Redis, everywhere."""
+        self.close(session_id)
+        if self.shared is not None:
+            await self.shared.delete(session_id)
+
+    def _adopt(self, session_id: str, record: dict[str, Any]) -> ClientSession:
+        caps, info = record.get("capabilities"), record.get("clientInfo")
+        session = ClientSession(
+            session_id,
+            str(record["route"]),
+            str(record["owner"]),
+            str(record.get("version") or ""),
+            caps if isinstance(caps, dict) else {},
+            info if isinstance(info, dict) else {},
+        )
+        if len(self._sessions) >= self._limit:
+            self.sweep()
+        self._sessions[session_id] = session
+        return session
 
     def open(self, route: str, owner: str, version: str, params: dict[str, Any]) -> ClientSession:
         if len(self._sessions) >= self._limit:
@@ -72,10 +143,24 @@ class Sessions:
         session.last_used = now
         return session
 
+    def peek(self, session_id: str) -> ClientSession | None:
+        """The session, without counting this as a use."""
+        return self._sessions.get(session_id)
+
+    def push(self, session_id: str, message: Message) -> None:
+        """A notification for the session's standalone stream; dropped when none is open."""
+        session = self._sessions.get(session_id)
+        if session is not None and session.outbox is not None:
+            session.outbox.put_nowait(message)
+
     def close(self, session_id: str) -> bool:
         session = self._sessions.pop(session_id, None)
         if session is None:
             return False
+        if self.on_close is not None:
+            self.on_close(session_id)
+        if session.outbox is not None:
+            session.outbox.put_nowait({})  # ends its standalone stream
         for task in session.calls.values():
             task.cancel()
         for future in session.asks.values():
@@ -85,7 +170,8 @@ class Sessions:
 
     def sweep(self) -> None:
         now = time.monotonic()
-        for sid in [s.id for s in self._sessions.values() if now - s.last_used > self._idle]:
+        idle = [s.id for s in self._sessions.values() if now - s.last_used > self._idle and s.outbox is None]
+        for sid in idle:
             self.close(sid)
 
     def __len__(self) -> int:

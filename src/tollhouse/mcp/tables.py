@@ -1,12 +1,12 @@
-"""The MCP tables (SQLAlchemy Core): pinned definitions and held tool calls.
+"""The MCP table (SQLAlchemy Core): pinned definitions (held tool calls: ``approvals.table``).
 
-The migration ``storage/migrations/versions/mcp_0001.py`` creates the same tables. Times
+The migration ``storage/migrations/versions/mcp_0001.py`` creates the same table. Times
 are seconds since the epoch (floats), like the identity tables.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, Index, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Float, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -30,27 +30,4 @@ pins = Table(
     Column("updated_at", Float, nullable=False),
     Column("decided_by", String(255)),
     Column("decided_at", Float),
-)
-
-# One row per tool call held for a human decision.
-approvals = Table(
-    "mcp_approvals",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("status", String(16), nullable=False),  # pending, approved, denied, expired
-    Column("route", String(64), nullable=False),
-    Column("server", String(64), nullable=False),
-    Column("tool", String(512), nullable=False),
-    Column("principal", String(255), nullable=False),  # kind:id
-    Column("session_id", String(255)),
-    Column("request_id", String(128), nullable=False),
-    Column("args_sha256", String(64), nullable=False),
-    Column("args_preview", Text, nullable=False),  # the arguments after guard redaction, capped
-    Column("reason", Text, nullable=False),  # why approval is needed
-    Column("created_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False),
-    Column("decided_by", String(255)),
-    Column("decided_at", Float),
-    Column("note", Text),
-    Index("ix_mcp_approvals_status", "status"),
 )

@@ -128,3 +128,30 @@ async def _stream(
     if ctx.inflight is not None:
         ctx.inflight.finishing = True
     await send({"type": "http.response.body", "body": tail + frame(reply_of(request_id, task))})
+
+
+async def stream_outbox(
+    send: Send, ctx: RequestContext, outbox: asyncio.Queue[Message], keepalive_s: float = 25.0
+) -> None:
+    """A session's standalone SSE stream: each queued message, and a comment line when idle
+    (so proxies keep it open and a vanished client is noticed). An empty message (the session
+    ended) closes it; otherwise it ends when the client leaves (the task is cancelled)."""
+    headers = _headers(ctx, b"text/event-stream", [(b"cache-control", b"no-cache")])
+    ctx.status = 200
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    if ctx.first_byte_at is None:
+        ctx.first_byte_at = time.perf_counter()
+    await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
+    while True:
+        try:
+            async with asyncio.timeout(keepalive_s):
+                message = await outbox.get()
+        except TimeoutError:
+            await send({"type": "http.response.body", "body": b": keepalive\n\n", "more_body": True})
+            continue
+        if not message:
+            if ctx.inflight is not None:
+                ctx.inflight.finishing = True
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.body", "body": frame(message), "more_body": True})

@@ -11,10 +11,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tollhouse.config.secrets import Secret
-from tollhouse.identity.errors import IdentityError
-from tollhouse.identity.store.credential_store import CredentialStore
-from tollhouse.identity.vault import Vault, VaultError
+from tollhouse.identity.vault import Vault
+from tollhouse.identity.vault_reader import open_credentials
 from tollhouse.mcp.upstream.credentials import Credentials
 from tollhouse.storage.engine import create_engine
 
@@ -52,16 +50,9 @@ class VaultHeaders:
 
     async def load(self) -> None:
         assert self._engine is not None
-        store = CredentialStore(self._engine)
         names = {name for c in self._credentials for name, _ in c.vault_wanted.values()}
-        values: dict[str, Secret] = {}
-        for name in sorted(names):
-            try:
-                values[name] = self._vault.open(await store.sealed(name))
-            except (IdentityError, VaultError) as exc:
-                log.error("MCP upstream credential %s cannot be loaded: %s", name, type(exc).__name__)
-            except Exception:
-                log.exception("MCP upstream credentials: the database cannot be read")
-                return
+        values = await open_credentials(self._vault, self._engine, names, "MCP upstream", log)
+        if values is None:
+            return
         for credentials in self._credentials:
             credentials.load_vault(values)

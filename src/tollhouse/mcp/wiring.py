@@ -15,6 +15,7 @@ from tollhouse.guards.build import build_guards
 from tollhouse.guards.config import GuardrailPolicyConfig
 from tollhouse.identity.snapshot import IdentityState
 from tollhouse.identity.wiring import build_vault
+from tollhouse.limits.redis_store import RedisStore
 from tollhouse.mcp.approvals import Approvals
 from tollhouse.mcp.authorize import Authorizer
 from tollhouse.mcp.call import McpRoute
@@ -26,11 +27,14 @@ from tollhouse.mcp.limits import ToolLimits
 from tollhouse.mcp.naming import RouteNames
 from tollhouse.mcp.pins import PinGate
 from tollhouse.mcp.scan import distinctive
+from tollhouse.mcp.shared_sessions import SharedSessions
 from tollhouse.mcp.upstream.credentials import Credentials
+from tollhouse.mcp.upstream.exchange import ClientSecret, TokenExchanger
 from tollhouse.mcp.upstream.http_link import HttpLink
 from tollhouse.mcp.upstream.link import Link, Listener
 from tollhouse.mcp.upstream.sse_link import SseLink
 from tollhouse.mcp.upstream.stdio_link import StdioLink
+from tollhouse.mcp.upstream.subject_links import SubjectLinks
 from tollhouse.mcp.vault_headers import VaultHeaders
 from tollhouse.pipeline.chain import Chain
 from tollhouse.pipeline.phases import CallKind
@@ -68,6 +72,8 @@ def _link(
     path = f"mcp.servers.{name}"
     if server.transport == "stdio":
         return StdioLink(name, server, _secrets(server.env, f"{path}.env", issues, secrets), listener)
+    if server.token_exchange is not None:
+        return _exchanging_link(name, server, pool, listener, issues, secrets, vaulted)
     static = _secrets(server.headers, f"{path}.headers", issues, secrets)
     client_secret = None
     if server.oauth is not None:
@@ -81,6 +87,33 @@ def _link(
     if server.transport == "sse":
         return SseLink(name, server, credentials, pool, listener)
     return HttpLink(name, server, credentials, pool, listener)
+
+
+def _exchanging_link(
+    name: str,
+    server: McpServerConfig,
+    pool: UpstreamPool,
+    listener: Listener,
+    issues: list[ConfigIssue],
+    secrets: list[Secret],
+    vaulted: list[Credentials],
+) -> Link:
+    """A server reached with each caller's token exchanged (RFC 8693): one session per caller."""
+    exchange = server.token_exchange
+    assert exchange is not None
+    if exchange.client_credential is not None:
+        secret = ClientSecret.from_vault(name, exchange.client_credential)
+        assert secret.vaulted is not None
+        vaulted.append(secret.vaulted)
+    else:
+        assert exchange.client_secret is not None
+        path = f"mcp.servers.{name}.token_exchange"
+        found = _secrets({"client_secret": exchange.client_secret}, path, issues, secrets)
+        secret = ClientSecret(name, fixed=found["client_secret"].reveal() if "client_secret" in found else "")
+    static = _secrets(server.headers, f"mcp.servers.{name}.headers", issues, secrets)
+    if static or server.vault_headers:
+        issues.append(ConfigIssue(f"mcp.servers.{name}", "token_exchange servers take no other headers"))
+    return SubjectLinks(name, server, TokenExchanger(name, exchange, secret, pool), pool, listener)
 
 
 def compile_mcp(
@@ -97,8 +130,15 @@ def compile_mcp(
     used = {server for route in mcp.routes for server in route.servers}
     catalogs: dict[str, ServerCatalog] = {}
 
+    built: list[McpGateway] = []  # the listener is needed before the gateway exists
+
     def listener(server: str, notification: dict[str, object]) -> None:
-        """An upstream's notification outside any call: a list changed, fetch it again."""
+        """An upstream's notification outside any call: a list changed (fetch it again) or a
+        followed resource was updated (tell its followers)."""
+        if notification.get("method") == "notifications/resources/updated":
+            if built:
+                built[0].resource_updated(server, notification)
+            return
         catalogs[server].changed(notification)
 
     vaulted: list[Credentials] = []
@@ -108,7 +148,7 @@ def compile_mcp(
     }
     for name, link in links.items():
         catalogs[name] = ServerCatalog(name, link, mcp.servers[name].catalog_ttl_s)
-        if isinstance(link, HttpLink):
+        if isinstance(link, HttpLink | SubjectLinks):
             link.input_schema = catalogs[name].input_schema
     base = mcp.oauth.resource_base_url.rstrip("/") if mcp.oauth.resource_base_url else None
     routes = {
@@ -121,6 +161,8 @@ def compile_mcp(
     }
     authorizer = Authorizer(state, config.authorization.enabled)
     gateway = McpGateway(mcp, links, catalogs, routes, Chain(front, CallKind.MCP), authorizer, trail)
+    built.append(gateway)
+    gateway.exchanging = any(isinstance(link, SubjectLinks) for link in links.values())
     db_url = _database(config, issues, secrets) if _needs_database(config) or vaulted else None
     if vaulted:
         vault = build_vault(config, issues, secrets)
@@ -136,13 +178,25 @@ def compile_mcp(
     if (mcp.approvals.tools or mcp.approvals.destructive or _guards_approve(config)) and db_url is not None:
         gateway.approvals = Approvals(mcp.approvals, db_url, config.database.migrate_on_start)
         gateway.background.append(gateway.approvals)
+    redis_url = _redis_url(config, issues, secrets)
+    if redis_url is not None:  # sessions and tool-call counts any replica can use
+        prefix = config.limits.key_prefix
+        gateway.sessions.shared = SharedSessions(redis_url, mcp.session_idle_s, f"{prefix}mcp:session:")
     limits = mcp.limits
     if limits.per_session or limits.per_agent_per_minute or limits.per_tool_per_minute:
-        gateway.limits = ToolLimits(limits)
+        shared = RedisStore(redis_url) if redis_url else None
+        gateway.limits = ToolLimits(limits, shared=shared, prefix=config.limits.key_prefix)
     guards = _guard_policies(config, pool, secrets)
     if guards:
         gateway.guards = ToolGuards(guards)
     return gateway
+
+
+def _redis_url(config: GatewayConfig, issues: list[ConfigIssue], secrets: list[Secret]) -> str | None:
+    if config.redis.url is None:
+        return None
+    found = _secrets({"url": config.redis.url}, "redis", issues, secrets)
+    return found["url"].reveal() if "url" in found else None
 
 
 def _mcp_guardrails(config: GatewayConfig) -> list[GuardrailPolicyConfig]:

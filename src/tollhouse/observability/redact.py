@@ -20,12 +20,21 @@ MASK = "[REDACTED]"
 class Redactor:
     """Replaces known secret values and credential-shaped strings with a mask."""
 
-    __slots__ = ("_re",)
+    __slots__ = ("_known", "_re")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        known = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
-        parts = [re.escape(s) for s in known] + list(_PATTERNS)
-        self._re = re.compile("|".join(parts))
+        self._known: set[str] = set()
+        self._re = re.compile("|".join(_PATTERNS))
+        self.learn(secrets)
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Hide these values too (a credential loaded after start, e.g. from the vault)."""
+        fresh = {s for s in secrets if len(s) >= 4} - self._known
+        if not fresh:
+            return
+        self._known |= fresh
+        known = sorted(self._known, key=len, reverse=True)
+        self._re = re.compile("|".join([re.escape(s) for s in known] + list(_PATTERNS)))
 
     def scrub(self, text: str) -> str:
         return self._re.sub(MASK, text)

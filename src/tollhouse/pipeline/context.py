@@ -94,10 +94,12 @@ class RequestContext:
     # The surface's decoder from its dialect's payload to the canonical request (None: OpenAI chat).
     decoder: Callable[[dict[str, Any]], ChatRequest] | None = None
     _chat: ChatRequest | None = None
+    payload_rewritten: bool = False  # payload differs from body (audit keeps what was forwarded)
 
     def payload_changed(self) -> None:
         """A policy rewrote ``payload`` (e.g. redaction): decode it again on next use."""
         self._chat = None
+        self.payload_rewritten = True
 
     def chat_request(self) -> ChatRequest:
         """The canonical request, decoded on first use (the passthrough lane never needs it)."""

@@ -39,23 +39,23 @@ class Authorize(Policy):
         snapshot = self._state.current
         if principal.key_id is not None:
             entry = snapshot.key_ids.get(principal.key_id)
-            if entry is not None and not entry.scopes.allows_surface(ctx.surface):
-                error = Forbidden(f"this key may not use the {ctx.surface} surface (denied by {KEY_SCOPE})")
-                return Deny(error, f"scope:{KEY_SCOPE}", self.name)
-            if entry is not None and not entry.scopes.allows_model(ctx.model):
-                error = Forbidden(f"this key may not use model `{ctx.model}` (denied by {KEY_SCOPE})")
-                return Deny(error, f"scope:{KEY_SCOPE}", self.name)
+            if entry is not None and entry.scoped:
+                if not entry.scopes.allows_surface(ctx.surface):
+                    error = Forbidden(
+                        f"this key may not use the {ctx.surface} surface (denied by {KEY_SCOPE})"
+                    )
+                    return Deny(error, f"scope:{KEY_SCOPE}", self.name)
+                if not entry.scopes.allows_model(ctx.model):
+                    error = Forbidden(f"this key may not use model `{ctx.model}` (denied by {KEY_SCOPE})")
+                    return Deny(error, f"scope:{KEY_SCOPE}", self.name)
         if not self._cedar:
             return None
         verdict = snapshot.engine.decide(principal, "invoke_model", "Model", ctx.model, ctx.surface)
-        ids = ",".join(verdict.policies)
         if verdict.allowed:
-            ctx.decisions.append(
-                Decision(self.name, "allow", f"{verdict.reason}:{ids}" if ids else verdict.reason)
-            )
+            ctx.decisions.append(Decision(self.name, "allow", verdict.detail))
             return None
         if verdict.policies:
             message = f"denied by policy {', '.join(verdict.policies)}"
         else:
             message = f"no policy permits {principal.kind} `{principal.id}` to invoke_model on `{ctx.model}`"
-        return Deny(Forbidden(message), f"{verdict.reason}:{ids}" if ids else verdict.reason, self.name)
+        return Deny(Forbidden(message), verdict.detail, self.name)

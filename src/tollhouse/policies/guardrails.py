@@ -5,7 +5,9 @@
 window; ``on_response`` checks a JSON answer and its tool calls and restores placeholders;
 ``exit`` reports what a stream's guards saw if the stream broke off. Every guard that ran is
 in ``ctx.verdicts`` (and, unless it allowed, in ``ctx.decisions`` as ``guard:<policy>/<id>``);
-in dry-run mode every verdict is recorded and none enforced.
+in dry-run mode every verdict is recorded and none enforced. A tool call a
+``require_approval`` guard holds goes to the approvals service (``approvals.held``), when
+the gateway has one; without one it is refused with ``approval_required``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from tollhouse.approvals.held import CallApprovals, HeldCall, tool_call_at
+from tollhouse.approvals.tool_calls import ToolCallApprovals, conversation_digest
 from tollhouse.config.load import ConfigIssue
 from tollhouse.config.secrets import Secret
 from tollhouse.errors import ApprovalRequired, GuardBlocked, GuardUnavailable, TollhouseError
@@ -30,7 +34,7 @@ from tollhouse.guards.redaction import redact, restore
 from tollhouse.guards.run import Ran, run_stage
 from tollhouse.guards.stream_items import StreamInspector
 from tollhouse.guards.stream_window import GuardTally, StreamWindow
-from tollhouse.guards.verdict import Action, Finding
+from tollhouse.guards.verdict import Action, Finding, Hit
 from tollhouse.guards.view import Path, request_view, response_view, write
 from tollhouse.guards.webhook import CallInfo
 from tollhouse.model.stream import StreamEvent
@@ -47,6 +51,10 @@ _SCHEMA_SURFACES = frozenset({"chat", "responses"})
 class _Call:
     state: CallState
     window: StreamWindow | None = None
+    approval: CallApprovals | None = None
+
+
+_Held = dict[Path, tuple[str, list[str]]]  # tool call path → its name, why guards hold it
 
 
 def _schema(surface: str, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -70,7 +78,12 @@ class GuardrailPolicy(Policy):
     phase = Phase.INSPECT_REQUEST
     kinds = frozenset({CallKind.LLM})
 
-    def __init__(self, config: GuardrailPolicyConfig, guards: tuple[AnyGuard, ...]) -> None:
+    def __init__(
+        self,
+        config: GuardrailPolicyConfig,
+        guards: tuple[AnyGuard, ...],
+        approvals: ToolCallApprovals | None = None,
+    ) -> None:
         self.policy = config.name
         self._config = config
         self._match = config.match
@@ -86,6 +99,8 @@ class GuardrailPolicy(Policy):
             if not isinstance(g, Guard) and (g.scopes_for("stream") or g.scopes_for("tool_args"))
         )
         self._calls: dict[int, _Call] = {}
+        holds = any(g.action is Action.REQUIRE_APPROVAL and g.scopes_for("tool_args") for g in guards)
+        self._approvals = approvals if holds and not self._dry else None
 
     # ------------------------------------------------------------------ hooks
 
@@ -109,6 +124,9 @@ class GuardrailPolicy(Policy):
             return None
         state = CallState(schema=_schema(ctx.surface, ctx.payload))
         call = self._calls[id(ctx)] = _Call(state)
+        if self._approvals is not None:  # the conversation as sent, before guards change it
+            conversation = conversation_digest(ctx.payload)
+            call.approval = CallApprovals(self._approvals, ctx, conversation, self.policy)
         view = request_view(ctx.surface, ctx.payload)
         if view.segments:
             info = self._info(ctx)
@@ -145,9 +163,14 @@ class GuardrailPolicy(Policy):
         info = self._info(ctx)
         for stage in ("response", "tool_args"):
             ran = await run_stage(self._guards, stage, view, call.state, info)
-            outcome = self._settle(ctx, stage, ran, body, reversible=False)
+            held: _Held | None = {} if call.approval is not None else None
+            outcome = self._settle(ctx, stage, ran, body, reversible=False, held=held)
             if isinstance(outcome, Deny):
                 return outcome
+            if held and call.approval is not None:
+                refusal = await call.approval.ask(_held_calls(body, held))
+                if refusal is not None:
+                    return Deny(refusal, f"guard_{refusal.code}", f"guardrail:{self.policy}")
             changed = changed or outcome
         if self._config.restore_redactions and call.state.placeholders:
             for segment in response_view(ctx.surface, body).segments:
@@ -180,6 +203,7 @@ class GuardrailPolicy(Policy):
                 outcome = "error" if t.error and t.outcome == "allow" else t.outcome
                 self._record(ctx, guard, stage, outcome, t.score, t.latency_us, t.error or t.reason)
 
+        approval = self._calls[id(ctx)].approval
         window = StreamWindow(
             self._stream_text,
             self._stream_tools,
@@ -188,6 +212,7 @@ class GuardrailPolicy(Policy):
             restore_placeholders=restoring,
             dry_run=self._dry,
             report=report,
+            approvals=approval,
         )
         previous = ctx.stream_inspector
         ctx.stream_inspector = window if previous is None else _Pipe(previous, window)
@@ -201,10 +226,17 @@ class GuardrailPolicy(Policy):
         return CallInfo(ctx.request_id, ctx.model, principal)
 
     def _settle(
-        self, ctx: RequestContext, stage: str, ran: list[Ran], payload: dict[str, Any], reversible: bool
+        self,
+        ctx: RequestContext,
+        stage: str,
+        ran: list[Ran],
+        payload: dict[str, Any],
+        reversible: bool,
+        held: _Held | None = None,
     ) -> Deny | bool:
         """Record every verdict; a denial for the first enforced block, else whether
-        redactions were written into ``payload``."""
+        redactions were written into ``payload``. With ``held``, tool calls a guard wants
+        approved are collected there instead of refused."""
         refusal: TollhouseError | None = None
         redactions: dict[Path, tuple[str, list[Finding]]] = defaultdict(lambda: ("", []))
         for r in ran:
@@ -221,6 +253,8 @@ class GuardrailPolicy(Policy):
                 for hit in v.hits:
                     segment = r.view.segments[hit.segment]
                     redactions[segment.path] = (segment.text, [*redactions[segment.path][1], hit.finding])
+            elif v.action is Action.REQUIRE_APPROVAL and stage == "tool_args" and held is not None:
+                _hold(held, payload, r, v.hits, f"guard {r.guard.id}: {v.reason}")
             elif refusal is None:
                 refusal = _refusal(r.guard.id, v.action, v.reason, stage)
         if refusal is not None:
@@ -251,6 +285,28 @@ class GuardrailPolicy(Policy):
             ctx.decisions.append(Decision(f"guard:{self.policy}/{guard.id}", shown, f"{stage}:{note}"))
 
 
+def _hold(held: _Held, payload: dict[str, Any], r: Ran, hits: tuple[Hit, ...], reason: str) -> None:
+    """Note the tool calls ``hits`` fall in (all the guard read when it names none)."""
+    segments = [r.view.segments[h.segment] for h in hits] if hits else list(r.view.segments)
+    for segment in segments:
+        found = tool_call_at(payload, segment.path)
+        # Text outside any recognised tool call is held under its own path: never let through.
+        path, name = (found[0], found[1]) if found is not None else (segment.path, "tool")
+        reasons = held.setdefault(path, (name, []))[1]
+        if reason not in reasons:
+            reasons.append(reason)
+
+
+def _held_calls(body: dict[str, Any], held: _Held) -> list[HeldCall]:
+    """The held calls with their arguments as they now are (redactions written)."""
+    calls = []
+    for path, (name, reasons) in held.items():
+        found = tool_call_at(body, path)
+        arguments = found[2] if found is not None else None
+        calls.append(HeldCall(name, arguments, "; ".join(reasons)))
+    return calls
+
+
 def _refusal(guard: str, action: Action, reason: str, stage: str) -> TollhouseError:
     if action is Action.REQUIRE_APPROVAL and stage == "tool_args":
         return ApprovalRequired(f"a tool call needs approval (guard {guard}: {reason})")
@@ -278,17 +334,25 @@ class _Pipe:
         out = [o for mid in self._first.finish() for o in self._second.feed(mid)]
         return out + self._second.finish()
 
+    async def settle(self) -> None:
+        await self._first.settle()
+        await self._second.settle()
+
     def close(self) -> None:
         self._first.close()
         self._second.close()
 
 
 def compile_guardrails(
-    config: GuardrailsConfig, pool: UpstreamPool, issues: list[ConfigIssue], secrets: list[Secret]
+    config: GuardrailsConfig,
+    pool: UpstreamPool,
+    issues: list[ConfigIssue],
+    secrets: list[Secret],
+    approvals: ToolCallApprovals | None = None,
 ) -> list[Policy]:
     """One ``GuardrailPolicy`` per configured policy, in order; problems go to ``issues``."""
     policies: list[Policy] = []
     for i, policy in enumerate(config.policies):
         guards = build_guards(policy, pool, f"guardrails.policies.{i}", issues, secrets)
-        policies.append(GuardrailPolicy(policy, guards))
+        policies.append(GuardrailPolicy(policy, guards, approvals))
     return policies

@@ -14,7 +14,7 @@ import time
 from tollhouse.limits.alerts import Alert, AlertSender
 from tollhouse.limits.counters import HOLD, CounterStore, Op, OpResult, Verdict
 from tollhouse.limits.errors import LimitsUnavailable, SessionKilled
-from tollhouse.limits.headers import Room, rate_headers
+from tollhouse.limits.headers import RoomTuple, rate_headers
 from tollhouse.limits.kills import KillSet
 from tollhouse.limits.ledger import LedgerWriter, ledger_row
 from tollhouse.limits.limiter import Limiter, refusal
@@ -48,6 +48,7 @@ class Limits(Policy):
     ) -> None:
         self._planner = planner
         self._limiter = limiter
+        self._local = limiter.local
         self._kills: KillSet = service.kills
         self._service = service
         self._ledger: LedgerWriter | None = service.ledger
@@ -66,18 +67,23 @@ class Limits(Policy):
             )
             return Deny(killed, "session_killed", self.name)
         plan = self._planner.plan(ctx)
-        admitted = await self._limiter.admit(plan)
-        if admitted.degraded:
-            ctx.decisions.append(
-                Decision(self.name, "degraded", f"{admitted.degraded}:{','.join(admitted.labels)}")
-            )
-        verdict = admitted.verdict
-        if verdict is None:
-            error = LimitsUnavailable(
-                f"limits {', '.join(admitted.labels)} cannot be checked right now and fail closed",
-                headers={"retry-after": "1"},
-            )
-            return Deny(error, "limits_unavailable", self.name)
+        store: CounterStore
+        if self._local is not None:  # in-process counters: a plain call, no coroutine
+            store = self._local
+            verdict = store.admit_raw(plan.admission)
+        else:
+            admitted = await self._limiter.admit(plan)
+            if admitted.degraded:
+                ctx.decisions.append(
+                    Decision(self.name, "degraded", f"{admitted.degraded}:{','.join(admitted.labels)}")
+                )
+            if admitted.verdict is None:
+                error = LimitsUnavailable(
+                    f"limits {', '.join(admitted.labels)} cannot be checked right now and fail closed",
+                    headers={"retry-after": "1"},
+                )
+                return Deny(error, "limits_unavailable", self.name)
+            verdict, store = admitted.verdict, admitted.store
         rooms = self._observe(ctx, plan, verdict)
         if not verdict.admitted:
             return self._refuse(ctx, plan, verdict, rooms)
@@ -87,10 +93,10 @@ class Limits(Policy):
                 ctx.response_headers = headers
             else:
                 ctx.response_headers.extend(headers)
-        self._plans[id(ctx)] = (plan, admitted.store)
+        self._plans[id(ctx)] = (plan, store)
         return None
 
-    def _refuse(self, ctx: RequestContext, plan: Plan, verdict: Verdict, rooms: list[Room]) -> Deny:
+    def _refuse(self, ctx: RequestContext, plan: Plan, verdict: Verdict, rooms: list[RoomTuple]) -> Deny:
         found = refusal(plan, verdict)
         assert found is not None  # not admitted means an enforced op failed
         check, error = found
@@ -100,30 +106,27 @@ class Limits(Policy):
             self._service.kill_later(ctx.session_id, f"loop detected ({check.label})")
         return Deny(error, f"{check.refusal}:{check.label}", self.name)
 
-    def _observe(self, ctx: RequestContext, plan: Plan, verdict: Verdict) -> list[Room]:
+    def _observe(self, ctx: RequestContext, plan: Plan, verdict: Verdict) -> list[RoomTuple]:
         """One pass over the results: the room left for the headers; shadow refusals and fired
         alerts into the decisions (and alerts to the webhook)."""
-        rooms = []
+        rooms: list[RoomTuple] = []  # plain tuples in Room's field order: cheaper to build
         admitted = verdict.admitted
-        for op, check, result in zip(plan.admission.ops, plan.checks, verdict.results, strict=True):
-            if not op.enforce:
-                if not result.ok:
+        ops = plan.admission.ops
+        for i, (check, result) in enumerate(zip(plan.checks, verdict.results, strict=True)):
+            _, kind, amount, limit, _, enforce, _ = ops[i]
+            ok, used, held, reset_ms, fired = result
+            if not enforce:
+                if not ok:
                     ctx.decisions.append(Decision(self.name, "shadow_deny", f"{check.refusal}:{check.label}"))
             elif check.family:
-                left = op.limit - result.used - (op.amount if admitted else 0)
-                rooms.append(
-                    Room(
-                        check.family,
-                        op.limit,
-                        left - result.held if op.kind == HOLD else left,
-                        result.reset_ms,
-                    )
-                )
-            if result.fired:
-                self._alert(ctx, op, check, result)
+                left = limit - used - amount if admitted else limit - used
+                rooms.append((check.family, limit, left - held if kind == HOLD else left, reset_ms))
+            if fired:
+                self._alert(ctx, ops[i], check, result)
         return rooms
 
-    def _alert(self, ctx: RequestContext, op: Op, check: Check, result: OpResult) -> None:
+    def _alert(self, ctx: RequestContext, op: Op, check: Check, raw: OpResult) -> None:
+        result = OpResult(*raw)  # the in-process store answers with plain tuples
         unit = NANO_USD if check.settle == "spend" else 1
         level = (result.used + result.held + op.amount) / unit
         for threshold in result.fired:

@@ -10,7 +10,7 @@ import orjson
 from tests.unit.support import make_ctx
 from tollhouse.audit.capture import Capture, ContentPolicy, Finished
 from tollhouse.audit.events import AuditEvent, ContentRef, EventType, PrincipalRef, Usage, Verdict
-from tollhouse.audit.redaction import ContentRedactor
+from tollhouse.audit.redaction import ContentRedactor, removed_words
 from tollhouse.identity.principal import Principal
 from tollhouse.model.chat import Usage as ModelUsage
 from tollhouse.observability.redact import Redactor
@@ -166,3 +166,19 @@ def test_fast_records_have_the_shape_audit_events_define() -> None:
         **common,
     )
     assert response.record == expected_response.to_record()
+
+
+def test_removed_words_are_what_a_guard_took_out_of_the_prompt() -> None:
+    original = (
+        b'{"messages": [{"role": "user", "content": "Plan \\u00e9t\\u00e9 for Nightingale, ask Bob."}]}'
+    )
+    forwarded = (
+        b'{"messages":[{"role":"user","content":"Plan \xc3\xa9t\xc3\xa9 for <KEYWORD_1>, ask <NAME_1>."}]}'
+    )
+    assert removed_words(original, forwarded) == {"Nightingale", "Bob"}
+
+
+def test_redacted_content_masks_removed_words_and_pii_shapes() -> None:
+    redactor = ContentRedactor([])
+    kept = redactor.redact(b"Nightingale for Bob at bob@example.org, Nightingales", {"Nightingale", "Bob"})
+    assert kept == b"[PII] for [PII] at [PII], [PII]s"

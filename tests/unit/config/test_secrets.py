@@ -147,3 +147,13 @@ def test_config_rejects_an_empty_reference() -> None:
     assert issue.path == "auth.master_keys.0"
     assert issue.message == "empty secret reference"
     assert issue.line == 2
+
+
+def test_vault_reference_names_its_credential_and_is_not_resolved_here() -> None:
+    ref = SecretRef("vault:openai-prod")
+    assert (ref.kind, ref.target, ref.source) == ("vault", "openai-prod", "vault:openai-prod")
+    assert repr(ref) == "SecretRef(vault:openai-prod)"
+    with pytest.raises(SecretError, match="only a provider's api_key"):
+        ref.resolve()
+    with pytest.raises(ValueError, match="empty"):
+        SecretRef("vault:")

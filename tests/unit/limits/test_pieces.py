@@ -90,7 +90,7 @@ def test_headers_describe_the_tightest_counter_per_family() -> None:
 
 
 def _ms(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)  # type: ignore[misc]
+    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)  # type: ignore[misc,arg-type]
 
 
 def test_calendar_windows() -> None:

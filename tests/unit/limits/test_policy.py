@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.support.gateway import free_port
@@ -156,3 +158,42 @@ async def test_refusals_name_the_limit_in_its_unit() -> None:
     capped = _policy({"sessions": {"max_spend": 0.001}})
     error = _error(await capped.enter(_ctx(session="big", max_tokens=1000)))
     assert error.message == "session cap `session.max_spend` reached: $0.0010"
+
+
+def test_plans_reuse_a_principals_keys_but_not_its_amounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = _policy(
+        {
+            "rules": [
+                {"name": "tpm", "metric": "tokens", "limit": 10_000, "by": ["team"]},
+                {"name": "daily", "metric": "spend", "limit": 5, "by": ["key"], "window": "day",
+                 "calendar": True},
+            ]
+        }
+    )  # fmt: skip
+    planner = policy._planner
+    day = 86_400
+    monkeypatch.setattr(time, "time", lambda: 20_000 * day + 10.0)
+    first, second = planner.plan(_ctx(max_tokens=100)), planner.plan(_ctx(max_tokens=300))
+    keys = [op.key for op in first.admission.ops]
+    assert keys == [op.key for op in second.admission.ops]
+    assert keys[1].endswith(f":{20_000 * day * 1000}")  # the calendar day in the key
+    assert second.admission.ops[0].amount - first.admission.ops[0].amount == 200  # each call's own
+    assert first.admission.rid != second.admission.rid
+    other = _ctx()
+    other.principal = Principal("user", "bob", team_id="ops", key_id="key-2")
+    assert [op.key for op in planner.plan(other).admission.ops] == [
+        keys[0].replace(":ml", ":ops"),
+        keys[1].replace(":key-1:", ":key-2:"),
+    ]
+    monkeypatch.setattr(time, "time", lambda: 20_001 * day + 10.0)  # the next day: a new counter
+    assert planner.plan(_ctx()).admission.ops[1].key.endswith(f":{20_001 * day * 1000}")
+
+
+def test_session_rules_keep_a_route_per_session() -> None:
+    policy = _policy(
+        {"rules": [{"name": "per-session", "metric": "requests", "limit": 5, "by": ["session"]}]}
+    )
+    planner = policy._planner
+    a, b = planner.plan(_ctx(session="s-a")), planner.plan(_ctx(session="s-b"))
+    assert a.admission.ops[0].key != b.admission.ops[0].key
+    assert planner.plan(_ctx()).admission.ops == ()  # no session: the rule does not apply

@@ -127,3 +127,10 @@ def test_filter_scrubs_chained_exception_text(logger: tuple[logging.Logger, io.S
     out = stream.getvalue()
     assert "KeyError" in out
     assert KNOWN not in out
+
+
+def test_values_learned_later_are_masked_too() -> None:
+    redactor = Redactor(["first-known-secret"])
+    assert redactor.scrub("late-loaded-value-77") == "late-loaded-value-77"
+    redactor.learn(["late-loaded-value-77", "abc"])  # too short to learn: "abc" stays
+    assert redactor.scrub("a late-loaded-value-77 and first-known-secret, abc") == f"a {MASK} and {MASK}, abc"

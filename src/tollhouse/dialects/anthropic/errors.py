@@ -35,7 +35,7 @@ def error_type(status: int) -> str:
 def error_json(error: TollhouseError, request_id: str | None = None) -> dict[str, object]:
     body: dict[str, object] = {
         "type": "error",
-        "error": {"type": error_type(error.status), "message": error.message},
+        "error": {"type": error_type(error.status), "message": error.message, **error.details},
     }
     if request_id:
         body["request_id"] = request_id

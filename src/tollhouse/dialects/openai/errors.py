@@ -9,7 +9,15 @@ from tollhouse.errors import TollhouseError
 
 def error_body(error: TollhouseError) -> bytes:
     return orjson.dumps(
-        {"error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}}
+        {
+            "error": {
+                "message": error.message,
+                "type": error.type,
+                "param": error.param,
+                "code": error.code,
+                **error.details,
+            }
+        }
     )
 
 

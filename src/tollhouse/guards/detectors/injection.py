@@ -1,10 +1,13 @@
 """Prompt injection and jailbreak: layered heuristics, scored.
 
 Layers: the text is unmasked (zero-width, bidi and tag characters; homoglyphs; NFKC), the
-phrasebook rules whose trigger words occur are matched, the disguises themselves count as
-evidence, and payloads hidden in base64, hex, URL-encoding or rot13 are decoded and scored
-again. Evidence combines as ``1 - prod(1 - w)``. Text that reaches the model indirectly —
-tool results, MCP results, agent messages — is judged against a lower threshold.
+phrasebook rules whose trigger words occur are matched sentence by sentence, the vocabulary
+layer scores word families in windows of up to 24 words (``injection_lexicon.py``), the
+disguises themselves count as evidence, and payloads hidden in base64, hex, URL-encoding,
+rot13 or leetspeak are decoded and scored again. Evidence combines as ``1 - prod(1 - w)``
+within a sentence; across sentences the strongest counts. Text that reaches the model
+indirectly — tool results, MCP results, agent messages — is judged against a lower threshold
+and without the vocabulary layer (documents talk about prompts and rules all the time).
 """
 
 from __future__ import annotations
@@ -13,14 +16,9 @@ import re
 from dataclasses import dataclass
 
 from tollhouse.guards.detector import CallState
-from tollhouse.guards.detectors.injection_lexicon import (
-    ADDRESS_WORDS,
-    DISCLOSE_WORDS,
-    META_WORDS,
-    PRESSURE_WORDS,
-    WEAK_META_WORDS,
-)
+from tollhouse.guards.detectors.injection_lexicon import CORE_WORDS, families, score_words
 from tollhouse.guards.detectors.injection_rules import RULES, Rule
+from tollhouse.guards.detectors.injection_weights import FLOOR
 from tollhouse.guards.normalize import hidden_payloads, unmask
 from tollhouse.guards.verdict import Finding, Scope
 
@@ -28,8 +26,6 @@ from tollhouse.guards.verdict import Finding, Scope
 _SEPARATORS = str.maketrans({c: " " for c in '!"#$%&()*+,./:;=?@[\\]^`{}~_'})
 INDIRECT_SCOPES = frozenset({Scope.TOOL_OUTPUT, Scope.MCP_RESULT, Scope.A2A_PART})
 _MAX_DECODED = 4
-# A word in leetspeak: letters with the digits that stand for letters (0 1 3 4 5 7), no others.
-_LEET_WORD_RE = re.compile(r"(?=[a-z013457]*[a-z])(?=[a-z013457]*[013457])[a-z013457]{3,}")
 _LEET = str.maketrans("013457@$", "oieastas")
 
 
@@ -54,23 +50,70 @@ def _total(scores: dict[str, float]) -> float:
     return 1.0 - remaining
 
 
-def _lexicon(words: set[str], scores: dict[str, float]) -> None:
-    """Vocabulary evidence: a meta noun with disclosure words, addressed to the model, pressed."""
-    strong = not META_WORDS.isdisjoint(words)
-    if not strong and WEAK_META_WORDS.isdisjoint(words):
-        return
-    disclose = not DISCLOSE_WORDS.isdisjoint(words)
-    pressure = not PRESSURE_WORDS.isdisjoint(words)
-    if not (disclose or pressure):
-        return
-    _combine(scores, "prompt_extraction", (0.4 if disclose else 0.3) if strong else 0.2)
-    if not ADDRESS_WORDS.isdisjoint(words):
-        _combine(scores, "prompt_extraction", 0.2)
-    if disclose and pressure:
-        _combine(scores, "prompt_extraction", 0.2)
+def _lead_match(
+    rule: Rule, plain: str, start: int, end: int, hit: frozenset[str] | set[str]
+) -> re.Match[str] | None:
+    """A rule whose matches start with a trigger word, tried only where one starts: a few
+    anchored attempts instead of a scan of the whole sentence."""
+    for word in rule.triggers & hit:
+        at = plain.find(word, start, end)
+        while at >= 0:
+            if at == 0 or not plain[at - 1].isalnum():
+                match = rule.pattern.match(plain, at, end)
+                if match is not None:
+                    return match
+            at = plain.find(word, at + 1, end)
+    return None
 
 
-_WINDOW, _OVERLAP = 320, 160  # characters: every rule's match is shorter than the overlap
+def _plain(body: str) -> tuple[str, str]:
+    """ASCII text with sentence ends unified, and the same with punctuation spaced out."""
+    plain = body if body.isascii() else body.encode("ascii", "ignore").decode()
+    plain = plain.replace("? ", ". ").replace("! ", ". ")
+    return plain, plain.translate(_SEPARATORS)  # one character for one: offsets agree
+
+
+def units_of(text: str) -> list[frozenset[str]]:
+    """The vocabulary units of ``text`` as the detector sees them (for tuning and tests)."""
+    plain, spaced = _plain(unmask(text).text.lower().replace("_", " "))
+    return vocabulary_units(plain, spaced)
+
+
+_VOCAB_WORDS, _VOCAB_STRIDE = 24, 12  # the vocabulary layer reads at most 24 words at a time
+_FEW_WINDOWS, _LONG_FLOOR = 3, 0.97  # in a longer text a window must reach 0.97 to count
+
+
+def _vocabulary_windows(spaced: str, sentences: list[tuple[int, int, list[str]]]) -> list[list[str]]:
+    """The word windows the vocabulary layer scores: a short text whole, else each sentence,
+    long sentences in overlapping windows of 24 words (the length of the requests it was
+    fitted on: a bag of families over a paragraph finds every family somewhere)."""
+    if len(spaced) <= _WINDOW:
+        toks = spaced.split()
+        runs = [toks]
+    else:
+        runs = [toks for _, _, toks in sentences]
+    out: list[list[str]] = []
+    for toks in runs:
+        if len(toks) <= _VOCAB_WORDS:
+            if toks:
+                out.append(toks)
+            continue
+        for at in range(0, len(toks) - _VOCAB_STRIDE, _VOCAB_STRIDE):
+            out.append(toks[at : at + _VOCAB_WORDS])
+    return out
+
+
+def vocabulary_units(plain: str, spaced: str) -> list[frozenset[str]]:
+    """The word families of each window the vocabulary layer scores (see above)."""
+    sentences = [(start, end, spaced[start:end].split()) for start, end in _sentences(plain)]
+    return [
+        families(set(toks), toks[0])
+        for toks in _vocabulary_windows(spaced, sentences)
+        if not CORE_WORDS.isdisjoint(toks)
+    ]
+
+
+_WINDOW, _OVERLAP = 360, 120  # characters: every rule's match is shorter than the overlap
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -106,7 +149,9 @@ class InjectionDetector:
         for number, rule in enumerate(rules):
             for word in rule.triggers:
                 index.setdefault(word, []).append(number)
-        self._index = {word: tuple(found) for word, found in index.items()}
+        self._index = {word: frozenset(found) for word, found in index.items()}
+        self._keys = frozenset(self._index)
+        self._known = frozenset(w for w in self._keys | CORE_WORDS if len(w) > 3)  # not "im", "u"
 
     def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
         indirect = scope in INDIRECT_SCOPES
@@ -128,38 +173,54 @@ class InjectionDetector:
         best: tuple[float, str, int, int] = (0.0, "", 0, 0)
         # Rules run sentence by sentence, and only on sentences holding their trigger words:
         # an ordinary 2 KB prompt wakes few rules, each over a few dozen characters.
-        plain = body if body.isascii() else body.encode("ascii", "ignore").decode()
-        plain = plain.replace("? ", ". ").replace("! ", ". ")
-        spaced = plain.translate(_SEPARATORS)  # one character for one: offsets agree
-        matched: set[int] = set()
+        plain, spaced = _plain(body)
+        # Each sentence's words, split once: the rules and the vocabulary layer share them.
+        sentences = [(start, end, spaced[start:end].split()) for start, end in _sentences(plain)]
         words = set(spaced.split())
+        keys = words & self._keys
         # The rules every gate of which the whole text passes; only they run, per sentence.
-        awake = {
-            n
-            for word in words
-            if word in self._index
-            for n in self._index[word]
-            if all(not gate.isdisjoint(words) for gate in self._rules[n].requires)
-        }
-        for start, end in _sentences(plain) if awake else ():
-            found = set(spaced[start:end].split())
-            woken = {n for word in found if word in self._index for n in self._index[word]} & awake
-            for number in woken - matched:
+        candidates: set[int] = set().union(*(self._index[word] for word in keys))
+        awake = {n for n in candidates if all(not gate.isdisjoint(words) for gate in self._rules[n].requires)}
+        awake_keys = frozenset(word for word in keys if not awake.isdisjoint(self._index[word]))
+        # Evidence adds up within a sentence; across sentences the strongest one counts, so
+        # a long text of harmless look-alikes does not add up to an attack.
+        top_total, top_scores = 0.0, {}
+        for start, end, toks in sentences if awake_keys else ():
+            if awake_keys.isdisjoint(toks):  # C-level over the list: no set for most sentences
+                continue
+            found = set(toks)
+            hit = found & awake_keys
+            woken = set().union(*(self._index[word] for word in hit)) & awake
+            local: dict[str, float] = {}
+            for number in woken:
                 rule = self._rules[number]
                 if any(gate.isdisjoint(found) for gate in rule.requires):
                     continue
                 if rule.marks and not any(m in plain[start:end] for m in rule.marks):
                     continue
-                match = rule.pattern.search(plain, start, end)
+                if rule.lead:
+                    match = _lead_match(rule, plain, start, end, hit)
+                else:
+                    match = rule.pattern.search(plain, start, end)
                 if match is None:
                     continue
-                matched.add(number)
-                _combine(scores, rule.kind, rule.weight)
+                _combine(local, rule.kind, rule.weight)
                 if rule.weight > best[0]:
                     span = match.span() if same and len(plain) == len(text) else (0, len(text))
                     best = (rule.weight, rule.kind, *span)
-        if lexicon:
-            _lexicon(words, scores)
+            if local and (total := _total(local)) > top_total:
+                top_total, top_scores = total, local
+        scores.update(top_scores)
+        if lexicon and not CORE_WORDS.isdisjoint(words):
+            top, top_kind = 0.0, ""
+            windows = _vocabulary_windows(spaced, sentences)
+            for toks in windows:
+                p, kind = score_words(toks, toks[0])
+                if p > top:
+                    top, top_kind = p, kind
+            # Each window is a chance of a false alarm: many windows, a higher bar.
+            if top >= (FLOOR if len(windows) <= _FEW_WINDOWS else _LONG_FLOOR):
+                _combine(scores, top_kind, top)
         if unmasked.invisible:
             _combine(scores, "invisible_text", 0.3)
         if unmasked.tagged:
@@ -169,12 +230,14 @@ class InjectionDetector:
             _combine(scores, "homoglyphs", 0.3)
         if decode:
             hidden_texts = hidden_payloads(unmasked.text)[:_MAX_DECODED]
-            digits = any(d in body for d in "013457")
-            mixed = (
-                [w for w in words if not w.isalpha() and w.isalnum() and not w.isdigit()] if digits else []
-            )
-            if len(mixed) >= 2 and sum(1 for w in mixed if _LEET_WORD_RE.fullmatch(w)) >= 2:
-                hidden_texts.append(body.translate(_LEET))
+            # Leetspeak: the words that reading digits as letters changes ("1nstruct10ns"), and
+            # a rescan only when one of them is a word the rules or the vocabulary know (not
+            # "md5" or "ipv4"). Set operations, no loop per word.
+            if any(d in plain for d in "013457$@"):
+                # On the ASCII text: str.translate is fast there. "$" and "@" are letters here.
+                unleet = plain.translate(_LEET).translate(_SEPARATORS).split()
+                if not self._known.isdisjoint(set(unleet) - words):
+                    hidden_texts.append(body.translate(_LEET))
             before = _total(scores)
             for decoded in hidden_texts:
                 found_score = self.assess(decoded, decode=False, lexicon=lexicon).score
@@ -182,6 +245,8 @@ class InjectionDetector:
                     _combine(scores, "encoded_payload", 0.3 + 0.7 * found_score)
         if not scores:
             return Assessment(0.0)
-        kind = max(scores, key=lambda k: scores[k])
+        # The finding is named after the strongest phrase rule that matched, when one did: the
+        # vocabulary layer and the disguises support it rather than name it.
+        kind = best[1] if best[1] in scores else max(scores, key=lambda k: scores[k])
         start, end = (best[2], best[3]) if best[1] == kind else (0, len(text))
         return Assessment(_total(scores), kind, start, end)

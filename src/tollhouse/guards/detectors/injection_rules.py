@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 _F = r"(?:\s+\S+){0,3}?\s+"  # up to three filler words between a verb and its object
-_DET = r"(?:(?:all|any|each|every|of|the|your|my|these|those|its|their|previous|prior|above|earlier|preceding|foregoing|initial|original|current|existing|old|default|built-in|safety|ethical|moral|content|system|programmed)\s+)*"
+_DET = r"(?:(?:all|any|each|every|of|the|your|my|these|those|previous|prior|above|earlier|preceding|foregoing|initial|original|current|existing|old|default|built-in|safety|ethical|moral|content|system|programmed)\s+)*"
 _STRONG_OBJ = (
     r"(?:instructions?|prompts?|directives?|guidelines?|training|programming|guardrails?|safeguards?"
     r"|ethics|ethical\s+\w+|morals?|conditioning|alignment|system\s+(?:prompt|message)|safety\s+\w+)"
@@ -49,15 +49,23 @@ class Rule:
     # And, for each of these sets, one of its words too (each a further gate; empty: none).
     requires: tuple[frozenset[str], ...] = ()
     marks: tuple[str, ...] = ()  # and one of these strings (punctuation the pattern needs)
+    # Every match starts with one of the trigger words: the search starts at the first one.
+    lead: bool = False
 
 
 def _rule(
-    kind: str, weight: float, triggers: str, pattern: str, requires: str = "", marks: tuple[str, ...] = ()
+    kind: str,
+    weight: float,
+    triggers: str,
+    pattern: str,
+    requires: str = "",
+    marks: tuple[str, ...] = (),
+    lead: bool = False,
 ) -> Rule:
     """A rule; ``requires`` lists further word gates, separated by ``|``."""
     compiled = re.compile(pattern, re.MULTILINE)
     gates = tuple(frozenset(group.split()) for group in requires.split("|") if group.strip())
-    return Rule(kind, weight, frozenset(triggers.split()), compiled, gates, marks)
+    return Rule(kind, weight, frozenset(triggers.split()), compiled, gates, marks, lead)
 
 
 _OVERRIDE_TRIGGERS = (
@@ -91,6 +99,7 @@ RULES: tuple[Rule, ...] = (
         0.7,
         "ignore disregard forget",
         r"\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:of\s+)?(?:your|all|the\s+above|any)\s+(?:previous|prior|above|earlier|preceding|original|initial)\s+\w*(?:struct|rule|direct|prompt|guid|command|order|task|messag|context)\w*",
+        lead=True,
     ),
     # Instruction override: "ignore all previous instructions", "set aside your training".
     _rule(
@@ -99,6 +108,7 @@ RULES: tuple[Rule, ...] = (
         _OVERRIDE_TRIGGERS,
         rf"\b{_OVERRIDE_VERB}(?:{_F}|\s+){_DET}{_STRONG_OBJ}\b",
         _OBJECT_WORDS,
+        lead=True,
     ),
     _rule(
         "instruction_override",
@@ -106,6 +116,7 @@ RULES: tuple[Rule, ...] = (
         _OVERRIDE_TRIGGERS,
         rf"\b{_OVERRIDE_VERB}(?:{_F}|\s+)(?:all|any|your|previous|prior|above|earlier|these|those|existing|built-in|safety|ethical|moral|content)\s+{_DET}{_WEAK_OBJ}\b",
         _OBJECT_WORDS,
+        lead=True,
     ),
     _rule(
         "instruction_override",
@@ -139,6 +150,7 @@ RULES: tuple[Rule, ...] = (
         _DISCLOSE_TRIGGERS,
         rf"\b{_DISCLOSE}\b.{{0,40}}\b(?:your|the\s+ai'?s?|the\s+assistant'?s?|the\s+model'?s?|its)\s+(?:{_HIDDEN}\s+)?{_META}\b",
         _META_TRIGGERS + " | your its ai ai's assistant assistant's model model's",
+        lead=True,
     ),
     _rule(
         "prompt_extraction",
@@ -148,7 +160,12 @@ RULES: tuple[Rule, ...] = (
         "hidden secret confidential internal initial original unseen invisible underlying private concealed core base pre starting first full complete exact verbatim entire real true actual",
     ),
     _rule(
-        "prompt_extraction", 0.35, "system prompt message", r"\bsystem\s+(?:prompt|message|instructions?)\b"
+        "prompt_extraction",
+        0.35,
+        "system",
+        r"\bsystem\s+(?:prompt|message|instructions?)\b",
+        "prompt message instruction instructions",
+        lead=True,
     ),
     _rule(
         "prompt_extraction",
@@ -191,7 +208,7 @@ RULES: tuple[Rule, ...] = (
         "jailbreak",
         0.7,
         "unrestricted unfiltered uncensored unlimited unbound liberated unshackled rogue evil amoral unethical unaligned unchained free lawless",
-        r"\b(?:unrestricted|unfiltered|uncensored|unbound|liberated|unshackled|rogue|evil|amoral|unethical|unaligned|unchained|lawless)\s+(?:ai|assistant|chatbot|llm|gpt|version\s+of\s+you|persona|self|instance|entity|intelligence|access)\b|\bfree(?:d)?\s+(?:ai|assistant|chatbot|llm|version\s+of\s+you)\b",
+        r"\b(?:unrestricted|unfiltered|uncensored|unbound|liberated|unshackled|rogue|evil|amoral|unethical|unaligned|unchained|lawless)\s+(?:ai|assistant|chatbot|llm|gpt|version\s+of\s+you|persona|self|instance|entity|intelligence)\b|\bfree(?:d)?\s+(?:ai|assistant|chatbot|llm|version\s+of\s+you)\b",
     ),
     _rule(
         "jailbreak",
@@ -246,7 +263,10 @@ RULES: tuple[Rule, ...] = (
         "jailbreak",
         0.55,
         "developer creator administrator admin owner programmer engineer maker operator",
-        r"\b(?:i\s+am|i'm)\s+(?:your|the|an?)\s+(?:developer|creator|administrator|admin|owner|programmer|engineer|maker|operator)\b",
+        # "I'm your developer", "I am the engineer who trained you" (not "I'm a developer at a startup").
+        r"\b(?:i\s+am|i'm)\s+(?:your\s+(?:developer|creator|administrator|admin|owner|programmer|engineer|maker|operator)\b"
+        r"|(?:the|an?)\s+(?:developer|creator|administrator|admin|owner|programmer|engineer|maker|operator)\s+"
+        r"(?:of|who\s+(?:built|made|created|trained|wrote|programmed))\s+(?:you|this\s+(?:ai|model|assistant|bot|chatbot|system))\b)",
     ),
     _rule(
         "jailbreak",
@@ -320,11 +340,30 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:note|message|instructions?|attention)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?{_AI}s?\b",
         "ai assistant assistants llm model models chatbot agent agents gpt claude bot system",
     ),
+    # "This is an important message", "before you can solve the task", "<INFORMATION>": three
+    # rules, so each runs only where its own words are.
     _rule(
         "indirect_injection",
         0.7,
-        "important message information before task",
-        r"\bthis\s+is\s+an?\s+(?:important|urgent)\s+message\b|\bbefore\s+you\s+(?:can\s+)?(?:solve|complete|continue|answer|respond|proceed|finish)\b.{0,40}\b(?:task|request|question)\b|<\s*(?:important|information|instructions?)\s*>",
+        "important urgent",
+        r"\bthis\s+is\s+an?\s+(?:important|urgent)\s+message\b",
+        "message",
+    ),
+    _rule(
+        "indirect_injection",
+        0.7,
+        "before",
+        r"\bbefore\s+you\s+(?:can\s+)?(?:solve|complete|continue|answer|respond|proceed|finish)\b.{0,40}\b(?:task|request|question)\b",
+        "task request question",
+        lead=True,
+    ),
+    _rule(
+        "indirect_injection",
+        0.7,
+        "important information instruction instructions",
+        r"<\s*(?:important|information|instructions?)\s*>",
+        "",
+        ("<",),
     ),
     _rule(
         "indirect_injection",

@@ -4,7 +4,8 @@
             (``Mcp-Session-Id``); later messages carry it. 2026-07-28: every request is
             self-contained (``_meta`` envelope, ``MCP-Protocol-Version``, ``Mcp-Method``,
             ``Mcp-Name`` headers checked against the body before anything relies on them).
-    GET     no unsolicited stream is offered: 405.
+    GET     a 2025-11-25 session's standalone stream (SSE): updates of the resources it
+            follows (``resources/subscribe``); one per session.
     DELETE  ends a 2025-11-25 session.
 
 A request from a browser ``Origin`` that is not allowed is refused with 403 before anything
@@ -28,10 +29,10 @@ from tollhouse.mcp.call import Caller, McpRoute
 from tollhouse.mcp.gateway import McpGateway
 from tollhouse.mcp.handlers import handle
 from tollhouse.mcp.protocol import (
-    CAPABILITIES,
     INVALID_REQUEST,
     PARSE_ERROR,
     SERVER_INFO,
+    SESSION_CAPABILITIES,
     SUPPORTED_VERSIONS,
     UNAUTHENTICATED,
     Message,
@@ -43,7 +44,7 @@ from tollhouse.mcp.protocol import (
     valid_shape,
 )
 from tollhouse.mcp.sessions import Channel, ClientSession
-from tollhouse.mcp.transport import answer, send_accepted, send_json
+from tollhouse.mcp.transport import answer, send_accepted, send_json, stream_outbox
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.outcome import Deny
 from tollhouse.pipeline.phases import CallKind
@@ -146,10 +147,13 @@ async def _dispatch(
     if method == "DELETE":
         await _delete(gateway, ctx, send)
         return
+    if method == "GET":
+        await _standalone(gateway, route, ctx, send)
+        return
     if method != "POST":
         ctx.error_code = "method_not_allowed"
         await send_json(
-            send, ctx, 405, _rpc_error(INVALID_REQUEST, "use POST"), [(b"allow", b"POST, DELETE")]
+            send, ctx, 405, _rpc_error(INVALID_REQUEST, "use POST"), [(b"allow", b"GET, POST, DELETE")]
         )
         return
     server = runtime.config.server
@@ -176,7 +180,7 @@ async def _handshake_era(
     if message.get("method") == "initialize":
         await _initialize(gateway, route, ctx, send, message)
         return
-    session = _session(gateway, route, ctx)
+    session = await _session(gateway, route, ctx)
     if session is None:
         status = 400 if SESSION_HEADER not in ctx.headers else 404
         await send_json(send, ctx, status, _rpc_error(INVALID_REQUEST, "unknown or missing Mcp-Session-Id"))
@@ -201,9 +205,9 @@ async def _handshake_era(
     await _request(gateway, route, ctx, send, message, session)
 
 
-def _session(gateway: McpGateway, route: McpRoute, ctx: RequestContext) -> ClientSession | None:
+async def _session(gateway: McpGateway, route: McpRoute, ctx: RequestContext) -> ClientSession | None:
     sid = ctx.headers.get(SESSION_HEADER)
-    session = gateway.sessions.get(sid) if sid else None
+    session = await gateway.sessions.resolve(sid) if sid else None
     if session is None or session.route != route.name or session.owner != _owner(ctx):
         return None  # another principal's session id is as good as none
     return session
@@ -220,10 +224,11 @@ async def _initialize(
     params = message.get("params") or {}
     version = negotiate(params.get("protocolVersion"))
     session = gateway.sessions.open(route.name, _owner(ctx), version, params)
+    await gateway.sessions.share(session)
     ctx.session_id = ctx.session_id or session.id
     result = {
         "protocolVersion": version,
-        "capabilities": CAPABILITIES,
+        "capabilities": SESSION_CAPABILITIES,
         "serverInfo": SERVER_INFO,
         "instructions": f"Tools of {', '.join(route.servers)} through the Tollhouse gateway.",
     }
@@ -263,11 +268,41 @@ async def _request(
         ctx.error_code = "cancelled"
 
 
+async def _standalone(gateway: McpGateway, route: McpRoute, ctx: RequestContext, send: Send) -> None:
+    """GET: the session's stream for notifications outside any call, until the client leaves."""
+    session = await _session(gateway, route, ctx)
+    if session is None:
+        status = 400 if SESSION_HEADER not in ctx.headers else 404
+        await send_json(send, ctx, status, _rpc_error(INVALID_REQUEST, "unknown or missing Mcp-Session-Id"))
+        return
+    if "text/event-stream" not in ctx.headers.get("accept", ""):
+        await send_json(send, ctx, 406, _rpc_error(INVALID_REQUEST, "accept text/event-stream"))
+        return
+    if session.outbox is not None:
+        await send_json(send, ctx, 409, _rpc_error(INVALID_REQUEST, "this session's stream is already open"))
+        return
+    ctx.session_id = ctx.session_id or session.id
+    outbox: asyncio.Queue[Message] = asyncio.Queue()
+    session.outbox = outbox
+    if ctx.inflight is not None:
+        ctx.inflight.watch = True  # no body to read: the client leaving cancels this task
+    try:
+        await stream_outbox(send, ctx, outbox)
+    except asyncio.CancelledError:
+        if ctx.inflight is not None and ctx.inflight.consume_client_gone():  # the usual end
+            ctx.error_code = "client_closed"
+            return
+        raise
+    finally:
+        if session.outbox is outbox:
+            session.outbox = None
+
+
 async def _delete(gateway: McpGateway, ctx: RequestContext, send: Send) -> None:
     sid = ctx.headers.get(SESSION_HEADER)
-    session = gateway.sessions.get(sid) if sid else None
+    session = await gateway.sessions.resolve(sid) if sid else None
     if session is None or session.owner != _owner(ctx):
         await send_json(send, ctx, 404, _rpc_error(INVALID_REQUEST, "unknown session"))
         return
-    gateway.sessions.close(session.id)
+    await gateway.sessions.end(session.id)
     await send_json(send, ctx, 200, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
 
 import aiohttp
 import orjson
@@ -16,6 +17,14 @@ from tollhouse.mcp.config import OAuthClientCredentials
 from tollhouse.upstream.pool import UpstreamPool
 
 _EARLY_S = 30.0  # renew this long before the token expires
+
+
+class HeaderSource(Protocol):
+    """What an upstream link asks for its credentials."""
+
+    async def headers(self) -> dict[str, str]: ...
+
+    def invalidate(self) -> None: ...
 
 
 class Credentials:

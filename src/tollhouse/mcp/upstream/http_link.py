@@ -28,7 +28,7 @@ from tollhouse.mcp.protocol import (
 )
 from tollhouse.mcp.sse import read_events
 from tollhouse.mcp.upstream import envelope
-from tollhouse.mcp.upstream.credentials import Credentials
+from tollhouse.mcp.upstream.credentials import HeaderSource
 from tollhouse.mcp.upstream.link import Calls, Listener, Relay, answer, initialize_params, outcome
 from tollhouse.upstream.pool import UpstreamPool
 
@@ -47,7 +47,7 @@ class HttpLink:
         self,
         name: str,
         config: McpServerConfig,
-        credentials: Credentials,
+        credentials: HeaderSource,
         pool: UpstreamPool,
         listener: Listener | None = None,
     ) -> None:
@@ -55,7 +55,7 @@ class HttpLink:
         self.name = name
         self._url = config.url
         self._config = config
-        self._credentials = credentials
+        self.credentials = credentials
         self._pool = pool
         self._listener = listener
         self._calls = Calls()
@@ -67,6 +67,7 @@ class HttpLink:
         self.input_schema: Callable[[str], Any] = _no_schema
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._listening: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         return None  # connects on first use, so an upstream that is down does not stop the gateway
@@ -157,7 +158,7 @@ class HttpLink:
 
     async def _headers(self) -> dict[str, str]:
         headers = {"accept": _ACCEPT, "content-type": "application/json"}
-        headers.update(await self._credentials.headers())
+        headers.update(await self.credentials.headers())
         if self._session_id is not None:
             headers["mcp-session-id"] = self._session_id
             headers["mcp-protocol-version"] = self._version
@@ -196,7 +197,7 @@ class HttpLink:
         if response.status == 404 and self._session_id is not None:
             raise _SessionGone
         if response.status in (401, 403):
-            self._credentials.invalidate()
+            self.credentials.invalidate()
             raise UpstreamAuthFailed(f"MCP server {self.name} refused the gateway's credentials")
 
     async def _read_stream(
@@ -225,6 +226,49 @@ class HttpLink:
             await relay.notify(message)
         elif self._listener is not None:
             self._listener(self.name, message)
+
+    def listen(self) -> None:
+        """Keep the upstream's standalone stream (GET) open from now on: notifications outside
+        any call (a followed resource's updates) arrive there."""
+        if self._listening is None or self._listening.done():
+            self._listening = asyncio.create_task(self._listen_loop(), name=f"mcp-listen-{self.name}")
+            self._tasks.add(self._listening)
+            self._listening.add_done_callback(self._tasks.discard)
+
+    async def _listen_loop(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._ensure_ready()
+                if self._modern or not await self._listen_once():
+                    return  # no standalone stream in this era / on this server
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except _SessionGone:
+                self._ready = False
+            except Exception as exc:  # down or refusing: try again later
+                log.info("MCP server %s: standalone stream: %s", self.name, type(exc).__name__)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+    async def _listen_once(self) -> bool:
+        """One GET stream until it ends; False when the server offers none (405)."""
+        session = self._pool.session(self._url, 256)
+        headers = {**(await self._headers()), "accept": "text/event-stream"}
+        timeout = aiohttp.ClientTimeout(total=None, connect=self._config.connect_timeout_s)
+        async with session.get(self._url, headers=headers, timeout=timeout) as response:
+            self._check_status(response)
+            if response.status == 405:
+                return False
+            if response.status >= 400 or response.content_type != "text/event-stream":
+                raise UpstreamUnavailable(f"MCP server {self.name} refused its stream ({response.status})")
+            async for event in read_events(response.content):
+                if event.event == "message" and event.data:
+                    message = orjson.loads(event.data)
+                    if isinstance(message, dict):
+                        await self._incoming(message, None)
+        return True
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(_quietly(self.name, work))

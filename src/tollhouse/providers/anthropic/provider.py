@@ -42,6 +42,10 @@ class AnthropicProvider:
             headers["x-api-key"] = api_key.reveal()
         self._headers = {**headers, **config.headers}
 
+    def rekey(self, api_key: Secret) -> None:
+        """Send ``api_key`` from now on (a rotated vault credential): one reference swap."""
+        self._headers = {**self._headers, "x-api-key": api_key.reveal()}
+
     def _passthrough(self, ctx: RequestContext, model: str) -> bytes | None:
         if ctx.dialect != "anthropic":
             return None

@@ -45,6 +45,10 @@ class AzureProvider:
     def _auth(self, key: str) -> dict[str, str]:
         return {"api-key": key}
 
+    def rekey(self, api_key: Secret) -> None:
+        """Send ``api_key`` from now on (a rotated vault credential): one reference swap."""
+        self._headers = {**self._headers, **self._auth(api_key.reveal())}
+
     async def chat(self, ctx: RequestContext, model: str) -> ChatResult:
         url = self._target.url(model, "chat/completions")
         if ctx.dialect == "openai":  # passthrough: the caller's body, Azure's bytes

@@ -42,6 +42,10 @@ class GeminiProvider:
     def _auth(self, api_key: Secret | None) -> dict[str, str]:
         return {"x-goog-api-key": api_key.reveal()} if api_key is not None else {}
 
+    def rekey(self, api_key: Secret) -> None:
+        """Send ``api_key`` from now on (a rotated vault credential): one reference swap."""
+        self._headers = {**self._headers, **self._auth(api_key)}
+
     def _url(self, model: str, method: str) -> str:
         return f"{self._base}/models/{model}:{method}"
 

@@ -39,6 +39,10 @@ class OllamaProvider:
         auth = {"authorization": f"Bearer {api_key.reveal()}"} if api_key is not None else {}
         self._headers = {"content-type": "application/json", **auth, **config.headers}
 
+    def rekey(self, api_key: Secret) -> None:
+        """Send ``api_key`` from now on (a rotated vault credential): one reference swap."""
+        self._headers = {**self._headers, "authorization": f"Bearer {api_key.reveal()}"}
+
     async def chat(self, ctx: RequestContext, model: str) -> ChatResult:
         body = orjson.dumps(build_request(ctx.chat_request(), model, stream=False))
         parsed = await self._transport.call_json(self._chat_url, body, self._headers, ctx)

@@ -64,6 +64,13 @@ class OpenAICompatibleProvider:
         self._chat_url = URL(f"{base}/chat/completions")
         self._embed_url = URL(f"{base}/embeddings")
 
+    def rekey(self, api_key: Secret) -> None:
+        """Send ``api_key`` from now on (a rotated vault credential): one reference swap."""
+        value, header = api_key.reveal(), self._row.auth_header
+        headers = CIMultiDict(self._headers)
+        headers[header] = f"Bearer {value}" if header == "authorization" else value
+        self._headers = headers
+
     def _session(self) -> aiohttp.ClientSession:
         return self._pool.session(self.base_url, self._max_connections)
 
