@@ -25,7 +25,10 @@ class CallState:
         if found is None:
             number = self.counters.get(kind, 0) + 1
             self.counters[kind] = number
-            found = f"<{kind}_{number}>"
+            # Upper case, letters/digits/underscores only: the shape restore() looks for, also
+            # for kinds like "keyword" or "topic:billing".
+            label = "".join(c if c.isalnum() else "_" for c in kind.upper())
+            found = f"<{label}_{number}>"
             self.originals[original] = found
             self.placeholders[found] = original
         return found

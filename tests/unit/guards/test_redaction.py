@@ -29,3 +29,12 @@ def test_open_placeholder() -> None:
     assert open_placeholder("text <EMA") == 5
     assert open_placeholder("text <EMAIL_1> x") == -1
     assert open_placeholder("a < b and more") == -1
+
+
+def test_lower_case_and_punctuated_kinds_are_restorable() -> None:
+    state = CallState()
+    text = "Project X, re invoice 7"
+    findings = [Finding("keyword", 0, 9), Finding("topic:billing", 14, 21)]
+    redacted = redact(text, findings, state, reversible=True)
+    assert redacted == "<KEYWORD_1>, re <TOPIC_BILLING_1> 7"
+    assert restore(redacted, state) == text
