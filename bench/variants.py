@@ -174,50 +174,38 @@ def _pg(target: Target) -> tuple[str, str]:
     return match.group(0), match.group(1)
 
 
+def _psql(url: str, sql: str) -> tuple[str | None, list[str]]:
+    """Run sql with the psql client (the runner uses the standard library only): (error, rows)."""
+    code, out, err = run_cli(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAc", sql], timeout=60)
+    if code != 0:
+        return (err or out).strip()[-300:] or f"psql exited with {code}", []
+    return None, [line for line in out.splitlines() if line.strip()]
+
+
 def pg_database(target: Target) -> str | None:
     """Create the served config's PostgreSQL database if it is missing."""
-    import asyncio
-
-    import asyncpg  # type: ignore[import-untyped]
-
-    async def create() -> None:
-        _, name = _pg(target)
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-                await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    try:
-        asyncio.run(create())
-    except (OSError, ValueError, asyncpg.PostgresError) as err:
-        return f"PostgreSQL is not reachable or the database cannot be created ({err})"
+    _, name = _pg(target)
+    if not re.fullmatch(r"\w+", name):
+        return f"unexpected database name {name!r}"
+    # name is checked to be a plain identifier just above
+    why, rows = _psql(PG_ADMIN_URL, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608
+    if why is None and not rows:
+        why, _ = _psql(PG_ADMIN_URL, f'CREATE DATABASE "{name}"')
+    if why is not None:
+        return f"PostgreSQL is not reachable or the database cannot be created ({why})"
     return None
 
 
 def pg_audit_records(target: Target, completed: int) -> str | None:
     """Records of the newest chain (each run starts one), by type."""
-    import asyncio
-
-    import asyncpg
-
-    async def count() -> list[tuple[str, int]]:
-        conn = await asyncpg.connect(_pg(target)[0])
-        try:
-            rows = await conn.fetch(
-                "SELECT type, COUNT(*) FROM audit_records WHERE chain_id = "
-                "(SELECT chain_id FROM audit_chains ORDER BY started_us DESC LIMIT 1) GROUP BY type ORDER BY type"
-            )
-            return [(str(kind), int(n)) for kind, n in rows]
-        finally:
-            await conn.close()
-
-    try:
-        rows = asyncio.run(count())
-    except (OSError, asyncpg.PostgresError) as err:
-        return f"audit records: {err}"
-    counts = ", ".join(f"{n} {kind}" for kind, n in rows)
+    why, rows = _psql(
+        _pg(target)[0],
+        "SELECT type || ' ' || COUNT(*) FROM audit_records WHERE chain_id = "
+        "(SELECT chain_id FROM audit_chains ORDER BY started_us DESC LIMIT 1) GROUP BY type ORDER BY type",
+    )
+    if why is not None:
+        return f"audit records: {why}"
+    counts = ", ".join(f"{row.split(' ')[1]} {row.split(' ')[0]}" for row in rows)
     return f"audit records written: {counts or 'none'} (wrk completed {completed} requests)"
 
 
