@@ -65,7 +65,6 @@ def _sample_body(ep: Endpoint) -> Any:
         "PolicyTest": {"principal": "watcher", "action": "invoke_model", "resource": "model:gpt-test"},
         "PutCredential": {"value": "sk-matrix-credential-000"},
         "DefinitionDecision": {"target": "missing-server/missing-tool"},
-        "CallDecision": {"note": "matrix"},
         "Decision": {"note": "matrix"},
     }
     return samples[ep.body.__name__]

@@ -172,7 +172,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         r.APPROVALS_DECIDE,
         m.approve_call,
         "Let a held MCP tool call go ahead",
-        m.CallDecision,
+        ap.Decision,
     ),
     Endpoint(
         "POST",
@@ -180,7 +180,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         r.APPROVALS_DECIDE,
         m.deny_call,
         "Refuse a held MCP tool call",
-        m.CallDecision,
+        ap.Decision,
     ),
     Endpoint("GET", "/v1/approvals", r.APPROVALS_READ, ap.list_approvals, "Tool calls held for approval"),
     Endpoint("GET", "/v1/approvals/{approval_id}", r.APPROVALS_READ, ap.get_approval, "One held tool call"),

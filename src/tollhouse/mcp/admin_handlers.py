@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tollhouse.admin.api import AdminCall
+from tollhouse.approvals import admin_handlers as approval_handlers
 from tollhouse.approvals import store
-from tollhouse.approvals.decide import decide
 from tollhouse.mcp import operations
 from tollhouse.mcp.pin_store import PinStore
 
@@ -26,13 +26,6 @@ class DefinitionDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     target: str
     kind: str = "tool"
-
-
-class CallDecision(BaseModel):
-    """An approver's note on a held call."""
-
-    model_config = ConfigDict(extra="forbid")
-    note: str = ""
 
 
 async def list_definitions(call: AdminCall) -> Reply:
@@ -72,24 +65,11 @@ async def list_calls(call: AdminCall) -> Reply:
     return 200, {"data": rows}
 
 
-async def _call(call: AdminCall, approve: bool) -> Reply:
-    body: CallDecision = call.body
-    row = await decide(
-        call.services.engine,
-        call.services.sink,
-        call.actor.name,
-        call.params["approval_id"],
-        approve,
-        body.note,
-    )
-    return 200, row
-
-
 async def approve_call(call: AdminCall) -> Reply:
     """POST /v1/mcp/calls/{id}/approve: the held call goes ahead."""
-    return await _call(call, True)
+    return await approval_handlers.approve(call)
 
 
 async def deny_call(call: AdminCall) -> Reply:
     """POST /v1/mcp/calls/{id}/deny: the held call fails."""
-    return await _call(call, False)
+    return await approval_handlers.deny(call)
