@@ -30,6 +30,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.approvals import store
+from tollhouse.background import stop_task
 from tollhouse.guards.config import ApprovalsConfig
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.storage.engine import create_engine
@@ -174,10 +175,7 @@ class ToolCallApprovals:
         self._task = asyncio.create_task(self._watch(), name="tool-call-approvals")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._engine is not None:
             await self._engine.dispose()
 

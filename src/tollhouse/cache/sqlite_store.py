@@ -9,11 +9,11 @@ each other's new entries until a restart (use `backend: redis` to share a cache)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
 
+from tollhouse.background import stop_task
 from tollhouse.cache.memory import MemoryStore
 
 log = logging.getLogger("tollhouse.cache")
@@ -67,11 +67,8 @@ class SqliteStore:
         self._task = asyncio.create_task(self._run(), name="cache-sqlite-writer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._db is not None:
             await self.flush()
             await self._db.close()

@@ -10,8 +10,9 @@ outlives ``watch_after`` is cancelled within a tick of its client leaving, upstr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
+
+from tollhouse.background import stop_task
 
 
 class Tracked:
@@ -77,11 +78,8 @@ class InFlight:
             entry.watcher = None
 
     async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        await stop_task(self._sweeper)
+        self._sweeper = None
 
     async def _sweep(self) -> None:
         loop = asyncio.get_running_loop()

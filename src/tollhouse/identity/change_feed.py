@@ -9,9 +9,10 @@ change visible within milliseconds instead of one interval.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
+
+from tollhouse.background import stop_task
 
 log = logging.getLogger("tollhouse.identity")
 
@@ -39,11 +40,8 @@ class ChangeFeed:
             self._listener = asyncio.create_task(self._listen(), name="identity-change-feed")
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        await stop_task(self._listener)
+        self._listener = None
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tollhouse.background import stop_task
 from tollhouse.limits.tables import ledger
 from tollhouse.pipeline.context import RequestContext
 
@@ -145,11 +146,8 @@ class LedgerWriter:
         self._task = asyncio.create_task(self._run(), name="limits-ledger")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         await self.flush()
         await self._drop_connection()
         if self._rows:

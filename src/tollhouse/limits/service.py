@@ -14,6 +14,7 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tollhouse.background import stop_task
 from tollhouse.limits.alerts import AlertSender
 from tollhouse.limits.counters import CounterStore
 from tollhouse.limits.kills import KillSet, active_kills, kill_session
@@ -76,10 +77,7 @@ class LimitsService:
         self.alerts.start()
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        await stop_task(self._poller)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
         if self.ledger is not None:

@@ -14,7 +14,6 @@ is touched only by calls that wait for a human anyway, never by the others.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -24,6 +23,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.approvals import store
+from tollhouse.background import stop_task
 from tollhouse.mcp.audit import session_of
 from tollhouse.mcp.call import Caller, McpCall
 from tollhouse.mcp.catalog import Definition
@@ -131,10 +131,7 @@ class Approvals:
         self._task = asyncio.create_task(self._watch(), name="mcp-approvals")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._engine is not None:
             await self._engine.dispose()
 

@@ -5,12 +5,12 @@ starts and stops the upstream connections and background tasks."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from tollhouse.audit.trail import AuditTrail
+from tollhouse.background import stop_task
 from tollhouse.mcp.authorize import Authorizer
 from tollhouse.mcp.call import McpRoute
 from tollhouse.mcp.catalog import ServerCatalog
@@ -86,10 +86,7 @@ class McpGateway:
 
     async def stop(self) -> None:
         self.held.close()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await stop_task(self._sweeper)
         for part in reversed(self.background):
             try:
                 await part.stop()

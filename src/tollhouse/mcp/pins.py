@@ -23,6 +23,7 @@ import orjson
 
 from tollhouse.audit.events import AuditEvent, DetailValue, EventType
 from tollhouse.audit.trail import AuditTrail
+from tollhouse.background import stop_task
 from tollhouse.mcp.catalog import Definition
 from tollhouse.mcp.config import PinningConfig
 from tollhouse.mcp.pin_store import Observation, PinKey, PinStore
@@ -125,10 +126,7 @@ class PinGate:
         self._task = asyncio.create_task(self._run(), name="mcp-pins")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._store is not None:
             with contextlib.suppress(Exception):
                 await self._sync()

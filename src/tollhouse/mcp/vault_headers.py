@@ -6,11 +6,11 @@ logged by name, and that upstream's calls are refused until it can be loaded."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tollhouse.background import stop_task
 from tollhouse.identity.vault import Vault
 from tollhouse.identity.vault_reader import open_credentials
 from tollhouse.mcp.upstream.credentials import Credentials
@@ -36,10 +36,7 @@ class VaultHeaders:
         self._task = asyncio.create_task(self._run(), name="mcp-vault-headers")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._engine is not None:
             await self._engine.dispose()
 

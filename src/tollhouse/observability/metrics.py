@@ -8,7 +8,6 @@ Observations are aggregated in plain dicts and applied to the families in bulk.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from bisect import bisect_left
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as prom_multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from tollhouse.background import stop_task
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 _LABELS = ("surface", "model", "provider")
@@ -132,11 +133,8 @@ class Metrics:
             self.flush()
 
     async def close(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-            self._flusher = None
+        await stop_task(self._flusher)
+        self._flusher = None
         self.flush()
 
     def render(self) -> bytes:

@@ -4,10 +4,10 @@ checks keep failing is skipped until one succeeds again."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
+from tollhouse.background import stop_task
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.routing.config import HealthCheckConfig
 from tollhouse.routing.target import Target
@@ -33,11 +33,8 @@ class HealthChecker:
         self._task = asyncio.create_task(self._run(), name="routing-health-checks")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

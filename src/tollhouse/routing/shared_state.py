@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from tollhouse.background import stop_task
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.routing.breaker import CircuitBreaker
 from tollhouse.routing.target import Target
@@ -61,11 +62,8 @@ class CircuitSync:
         self._task = asyncio.create_task(self._run(), name="routing-circuit-sync")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._redis is not None:
             if self._pending:  # openings not yet shared still warn the other replicas
                 with contextlib.suppress(Exception):

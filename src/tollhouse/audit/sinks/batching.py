@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import aiohttp
 
 from tollhouse.audit.chain import SealedRecord
+from tollhouse.background import stop_task
 
 log = logging.getLogger("tollhouse.audit")
 _ATTEMPTS = 3
@@ -56,10 +57,7 @@ class BatchingSink:
 
     async def stop(self) -> None:
         """Send what is queued (a bounded effort), then close."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         with contextlib.suppress(Exception):
             while self._queue:
                 await self._send_batch()

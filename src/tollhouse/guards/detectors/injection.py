@@ -168,22 +168,55 @@ class InjectionDetector:
         ``lexicon`` adds the vocabulary evidence of prompt-extraction requests."""
         unmasked = unmask(text)
         body = unmasked.text.lower().replace("_", " ")
-        same = unmasked.text == text
-        scores: dict[str, float] = {}
-        best: tuple[float, str, int, int] = (0.0, "", 0, 0)
-        # Rules run sentence by sentence, and only on sentences holding their trigger words:
-        # an ordinary 2 KB prompt wakes few rules, each over a few dozen characters.
         plain, spaced = _plain(body)
         # Each sentence's words, split once: the rules and the vocabulary layer share them.
         sentences = [(start, end, spaced[start:end].split()) for start, end in _sentences(plain)]
         words = set(spaced.split())
+        same = unmasked.text == text and len(plain) == len(text)  # rule spans map onto text
+        scores, best = self._rule_evidence(plain, sentences, words, len(text) if not same else None)
+        if lexicon and not CORE_WORDS.isdisjoint(words):
+            top, top_kind = 0.0, ""
+            windows = _vocabulary_windows(spaced, sentences)
+            for toks in windows:
+                p, kind = score_words(toks, toks[0])
+                if p > top:
+                    top, top_kind = p, kind
+            # Each window is a chance of a false alarm: many windows, a higher bar.
+            if top >= (FLOOR if len(windows) <= _FEW_WINDOWS else _LONG_FLOOR):
+                _combine(scores, top_kind, top)
+        if unmasked.invisible:
+            _combine(scores, "invisible_text", 0.3)
+        if unmasked.tagged:
+            hidden = self.assess(unmasked.tagged, decode=False).score
+            _combine(scores, "invisible_text", max(0.6, hidden))
+        if unmasked.confusables:
+            _combine(scores, "homoglyphs", 0.3)
+        if decode:
+            self._decoded_evidence(scores, unmasked.text, body, plain, words, lexicon)
+        if not scores:
+            return Assessment(0.0)
+        # The finding is named after the strongest phrase rule that matched, when one did: the
+        # vocabulary layer and the disguises support it rather than name it.
+        kind = best[1] if best[1] in scores else max(scores, key=lambda k: scores[k])
+        start, end = (best[2], best[3]) if best[1] == kind else (0, len(text))
+        return Assessment(_total(scores), kind, start, end)
+
+    def _rule_evidence(
+        self, plain: str, sentences: list[tuple[int, int, list[str]]], words: set[str], whole: int | None
+    ) -> tuple[dict[str, float], tuple[float, str, int, int]]:
+        """The phrase rules' scores and the strongest match ``(weight, kind, start, end)``;
+        ``whole`` (the text's length) when match spans do not map onto the original text.
+
+        Rules run sentence by sentence, and only on sentences holding their trigger words: an
+        ordinary 2 KB prompt wakes few rules, each over a few dozen characters. Evidence adds
+        up within a sentence; across sentences the strongest one counts, so a long text of
+        harmless look-alikes does not add up to an attack."""
+        best: tuple[float, str, int, int] = (0.0, "", 0, 0)
         keys = words & self._keys
         # The rules every gate of which the whole text passes; only they run, per sentence.
         candidates: set[int] = set().union(*(self._index[word] for word in keys))
         awake = {n for n in candidates if all(not gate.isdisjoint(words) for gate in self._rules[n].requires)}
         awake_keys = frozenset(word for word in keys if not awake.isdisjoint(self._index[word]))
-        # Evidence adds up within a sentence; across sentences the strongest one counts, so
-        # a long text of harmless look-alikes does not add up to an attack.
         top_total, top_scores = 0.0, {}
         for start, end, toks in sentences if awake_keys else ():
             if awake_keys.isdisjoint(toks):  # C-level over the list: no set for most sentences
@@ -206,47 +239,27 @@ class InjectionDetector:
                     continue
                 _combine(local, rule.kind, rule.weight)
                 if rule.weight > best[0]:
-                    span = match.span() if same and len(plain) == len(text) else (0, len(text))
+                    span = match.span() if whole is None else (0, whole)
                     best = (rule.weight, rule.kind, *span)
             if local and (total := _total(local)) > top_total:
                 top_total, top_scores = total, local
-        scores.update(top_scores)
-        if lexicon and not CORE_WORDS.isdisjoint(words):
-            top, top_kind = 0.0, ""
-            windows = _vocabulary_windows(spaced, sentences)
-            for toks in windows:
-                p, kind = score_words(toks, toks[0])
-                if p > top:
-                    top, top_kind = p, kind
-            # Each window is a chance of a false alarm: many windows, a higher bar.
-            if top >= (FLOOR if len(windows) <= _FEW_WINDOWS else _LONG_FLOOR):
-                _combine(scores, top_kind, top)
-        if unmasked.invisible:
-            _combine(scores, "invisible_text", 0.3)
-        if unmasked.tagged:
-            hidden = self.assess(unmasked.tagged, decode=False).score
-            _combine(scores, "invisible_text", max(0.6, hidden))
-        if unmasked.confusables:
-            _combine(scores, "homoglyphs", 0.3)
-        if decode:
-            hidden_texts = hidden_payloads(unmasked.text)[:_MAX_DECODED]
-            # Leetspeak: the words that reading digits as letters changes ("1nstruct10ns"), and
-            # a rescan only when one of them is a word the rules or the vocabulary know (not
-            # "md5" or "ipv4"). Set operations, no loop per word.
-            if any(d in plain for d in "013457$@"):
-                # On the ASCII text: str.translate is fast there. "$" and "@" are letters here.
-                unleet = plain.translate(_LEET).translate(_SEPARATORS).split()
-                if not self._known.isdisjoint(set(unleet) - words):
-                    hidden_texts.append(body.translate(_LEET))
-            before = _total(scores)
-            for decoded in hidden_texts:
-                found_score = self.assess(decoded, decode=False, lexicon=lexicon).score
-                if found_score >= 0.3 and found_score > before + 0.1:  # the disguise hid something
-                    _combine(scores, "encoded_payload", 0.3 + 0.7 * found_score)
-        if not scores:
-            return Assessment(0.0)
-        # The finding is named after the strongest phrase rule that matched, when one did: the
-        # vocabulary layer and the disguises support it rather than name it.
-        kind = best[1] if best[1] in scores else max(scores, key=lambda k: scores[k])
-        start, end = (best[2], best[3]) if best[1] == kind else (0, len(text))
-        return Assessment(_total(scores), kind, start, end)
+        return dict(top_scores), best
+
+    def _decoded_evidence(
+        self, scores: dict[str, float], text: str, body: str, plain: str, words: set[str], lexicon: bool
+    ) -> None:
+        """Add what hidden payloads (encodings, leetspeak) hold, when decoding revealed more."""
+        hidden_texts = hidden_payloads(text)[:_MAX_DECODED]
+        # Leetspeak: the words that reading digits as letters changes ("1nstruct10ns"), and a
+        # rescan only when one of them is a word the rules or the vocabulary know (not "md5" or
+        # "ipv4"). Set operations, no loop per word.
+        if any(d in plain for d in "013457$@"):
+            # On the ASCII text: str.translate is fast there. "$" and "@" are letters here.
+            unleet = plain.translate(_LEET).translate(_SEPARATORS).split()
+            if not self._known.isdisjoint(set(unleet) - words):
+                hidden_texts.append(body.translate(_LEET))
+        before = _total(scores)
+        for decoded in hidden_texts:
+            found_score = self.assess(decoded, decode=False, lexicon=lexicon).score
+            if found_score >= 0.3 and found_score > before + 0.1:  # the disguise hid something
+                _combine(scores, "encoded_payload", 0.3 + 0.7 * found_score)

@@ -5,13 +5,13 @@ on the stream. Reconnects with backoff when the stream ends."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from urllib.parse import urljoin
 
 import aiohttp
 import orjson
 
+from tollhouse.background import stop_task
 from tollhouse.errors import UpstreamAuthFailed, UpstreamUnavailable
 from tollhouse.mcp.config import McpServerConfig
 from tollhouse.mcp.protocol import Message
@@ -47,10 +47,7 @@ class SseLink(StreamLink):
         self._runner = asyncio.create_task(self._run(), name=f"mcp-sse-{self.name}")
 
     async def close(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
+        await stop_task(self._runner)
         self._cancel_tasks()
 
     async def _send(self, message: Message) -> None:

@@ -11,6 +11,7 @@ import os
 
 import orjson
 
+from tollhouse.background import stop_task
 from tollhouse.config.secrets import Secret
 from tollhouse.errors import UpstreamError, UpstreamUnavailable
 from tollhouse.mcp.config import McpServerConfig
@@ -40,10 +41,7 @@ class StdioLink(StreamLink):
         self._supervisor = asyncio.create_task(self._supervise(), name=f"mcp-stdio-{self.name}")
 
     async def close(self) -> None:
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+        await stop_task(self._supervisor)
         self._cancel_tasks()
         await self._stop_process()
 
