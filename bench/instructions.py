@@ -18,6 +18,7 @@ depends on the Python build and library versions.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -43,6 +44,7 @@ def under_callgrind(cmd: list[str], out_file: Path) -> list[str]:
     python = script.parent / "python"
     valgrind = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_file}",
+        *os.environ.get("BENCH_CALLGRIND_ARGS", "").split(),
     ]  # fmt: skip
     return [*head, *valgrind, str(python), str(script), *rest[1:]]
 

@@ -9,6 +9,7 @@ less than req/s, which falls whenever another process takes the gateway's core.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ def wrk(target: Target, sc: Scenario, seconds: int, tag: str, server: Server | N
     # One wrk thread is plenty for these rates and keeps the driver on its one core.
     cmd = [
         *f"taskset -c {DRIVER_CORE} wrk -t1 -c{sc.conns} -d{seconds}s --timeout 10s --latency"
-        f" -s bench/wrk_chat.lua {url} -- {body_file.relative_to(REPO)}".split(),
+        f" -s bench/wrk_chat.lua {url} -- {os.path.relpath(body_file, REPO)}".split(),
         *headers,
     ]
     cpu_before = server.cpu_seconds() if server is not None else None
@@ -100,7 +101,7 @@ def wrk(target: Target, sc: Scenario, seconds: int, tag: str, server: Server | N
     raw.write_text(" ".join(cmd) + "\n\n" + done.stdout + done.stderr)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if line is None:
-        return Run(0.0, 0.0, 0.0, 0, 0, 0, str(raw.relative_to(REPO)), cpu_s, wall_s)
+        return Run(0.0, 0.0, 0.0, 0, 0, 0, os.path.relpath(raw, REPO), cpu_s, wall_s)
     s = json.loads(line.removeprefix("BENCH_JSON "))
     requests = s["requests"]
     return Run(
@@ -110,7 +111,7 @@ def wrk(target: Target, sc: Scenario, seconds: int, tag: str, server: Server | N
         requests=requests,
         non2xx=s["non2xx"],
         sock_errors=s["connect"] + s["read"] + s["write"] + s["timeout"],
-        raw=str(raw.relative_to(REPO)),
+        raw=os.path.relpath(raw, REPO),
         cpu_s=cpu_s,
         wall_s=wall_s,
         cpu_us=cpu_s * 1e6 / requests if cpu_s is not None and requests else None,

@@ -63,3 +63,29 @@ async def test_session_tree_nests_calls_by_parent_span_and_sums_costs(engine: As
     assert timeline.cost_micro_usd == 3 + 9
     tree = timeline.to_json()
     assert tree["roots"][0]["children"][0]["status"] == 200
+
+
+async def test_sqlite_keeps_two_search_indexes_and_sessions_stay_an_index_lookup(engine: AsyncEngine) -> None:
+    """SQLite maintains its indexes in the gateway's process: only time and (partial) session.
+
+    Searching by session, trace or request works on every backend."""
+    await _write(engine, [sample_event(n) for n in range(4)] + [replace(sample_event(9), session_id=None)])
+    audit = service(engine)
+    assert len(await audit.search(SearchFilters(session="sess-1"))) == 4
+    assert len(await audit.search(SearchFilters(request="req_1"))) == 2
+    assert len(await audit.search(SearchFilters(trace="4bf92f3577b34da6a3ce929d0e0e4736"))) == 5
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as conn:
+        rows = await conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_records'"
+            " AND sql IS NOT NULL"
+        )
+        indexes = {name: sql for name, sql in rows.all()}
+        plan = await conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT seq FROM audit_records WHERE session_id = 'sess-1'"
+        )
+        steps = " ".join(str(row[-1]) for row in plan.all())
+    assert set(indexes) == {"ix_audit_records_time", "ix_audit_records_session"}
+    assert "session_id IS NOT NULL" in indexes["ix_audit_records_session"]
+    assert "ix_audit_records_session" in steps

@@ -223,3 +223,21 @@ def test_key_file_path_never_needed_at_request_time(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="service_account"):
         compile_config(config)
+
+
+@pytest.mark.parametrize("api_key", ["sk-token", "vault:vertex-token"])
+def test_a_service_account_and_an_api_key_together_are_a_config_error(tmp_path: Path, api_key: str) -> None:
+    """Either credential alone is clear; both would leave one silently unused — a vault key too,
+    though the vault is read only once the gateway runs."""
+    from tollhouse.config.compile import ConfigError, compile_config
+    from tollhouse.config.load import parse_config
+
+    key_file = tmp_path / "sa.json"
+    key_file.write_text('{"type": "service_account"}')
+    config = parse_config(
+        "auth: {master_keys: [sk-x]}\nproviders:\n  v: {kind: vertex, project: p, "
+        f"api_key: '{api_key}', service_account: 'file:{key_file}'}}\n"
+        "models: [{alias: g, target: v/gemini-2.5-pro}]\n"
+    )
+    with pytest.raises(ConfigError, match="not both"):
+        compile_config(config)

@@ -1,8 +1,8 @@
 """From a request context to audit entries: the events of one call and its content.
 
-Async mode calls ``Capture.finished`` in the writer task, after the call, so a request pays
-only for queueing its context. Strict mode calls ``request`` / ``response`` on the call's
-path, because those records must be durable before the call goes on.
+Async mode calls ``Capture.finished`` once the call's response is sent. Strict mode calls
+``request`` / ``response`` on the call's path, because those records must be durable before
+the call goes on.
 
 The two records of every call are built straight as JSON objects from one shared base (the
 shape ``AuditEvent.to_record`` defines; a unit test holds them equal), because the writer
@@ -116,30 +116,34 @@ class Capture:
 
     def __init__(self, content: ContentPolicy) -> None:
         self.content = content
-        self._principals: dict[Principal, dict[str, Any]] = {}
+        # By identity: principals come from the key snapshot and are the same objects call
+        # after call; hashing a frozen dataclass per record would cost more than the lookup.
+        self._principals: dict[int, tuple[Principal, dict[str, Any]]] = {}
 
     def _principal(self, principal: Principal) -> dict[str, Any]:
-        found = self._principals.get(principal)
-        if found is None:
+        found = self._principals.get(id(principal))
+        if found is None or found[0] is not principal:
             if len(self._principals) >= _PRINCIPAL_CACHE:
                 self._principals.clear()
-            found = self._principals[principal] = _principal_json(principal)
-        return found
+            found = self._principals[id(principal)] = (principal, _principal_json(principal))
+        return found[1]
 
     def base(self, ctx: RequestContext) -> dict[str, Any]:
         """The fields every record of this call shares."""
         base: dict[str, Any] = {"request_id": ctx.request_id, "surface": ctx.surface, "stream": ctx.stream}
         if ctx.principal is not None:
             base["principal"] = self._principal(ctx.principal)
-        for name, value in (
-            ("session_id", ctx.session_id),
-            ("trace_id", ctx.trace_id),
-            ("span_id", ctx.span_id),
-            ("parent_span_id", ctx.parent_span_id),
-            ("route", ctx.model),
-        ):
-            if value:
-                base[name] = value
+        # Straight-line tests rather than a loop over pairs: this runs for every call.
+        if ctx.session_id:
+            base["session_id"] = ctx.session_id
+        if ctx.trace_id:
+            base["trace_id"] = ctx.trace_id
+        if ctx.span_id:
+            base["span_id"] = ctx.span_id
+        if ctx.parent_span_id:
+            base["parent_span_id"] = ctx.parent_span_id
+        if ctx.model:
+            base["route"] = ctx.model
         return base
 
     def request(self, ctx: RequestContext, time_us: int, base: dict[str, Any] | None = None) -> Entry:
@@ -172,15 +176,15 @@ class Capture:
             "id": event_id,
             "time": format_time(end.time_us),
         }
-        record["latency_us"] = _micros(end.perf - ctx.started)
-        for name, value in (
-            ("provider", ctx.provider),
-            ("upstream_model", ctx.upstream_model),
-            ("status", status or ctx.status),
-            ("error_code", ctx.error_code),
-        ):
-            if value:
-                record[name] = value
+        record["latency_us"] = int((end.perf - ctx.started) * 1_000_000)
+        if ctx.provider:
+            record["provider"] = ctx.provider
+        if ctx.upstream_model:
+            record["upstream_model"] = ctx.upstream_model
+        if status or ctx.status:
+            record["status"] = status or ctx.status
+        if ctx.error_code:
+            record["error_code"] = ctx.error_code
         if ctx.usage is not None:
             prompt, completion = ctx.usage.prompt_tokens, ctx.usage.completion_tokens
             record["usage"] = {

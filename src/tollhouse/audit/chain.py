@@ -8,6 +8,7 @@ body by ``index_columns``, so a verifier can check that nobody edited a column b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -37,7 +38,8 @@ class SealedRecord:
     time_us: int = 0
 
     def row(self) -> tuple[Any, ...]:
-        """The row's values, in ``ROW_COLUMNS`` order."""
+        """The row's values, in ``ROW_COLUMNS`` order (an absent nullable column as ``''`` or 0,
+        which ``insert_records_sql`` stores as NULL)."""
         return (self.chain_id, self.seq, self.hash, *_index_values(self.record, self.time_us), self.body)
 
 
@@ -60,15 +62,43 @@ ROW_COLUMNS = (
 )
 
 
+# Nullable columns and the value that stands for NULL in a row. Rows carry ``''`` or 0 and the
+# INSERT turns them into NULL with NULLIF: binding None costs Python's sqlite3 module two
+# failed adapter lookups (each a formatted AttributeError) per value, per row.
+_NULL_AS = {
+    "request_id": "''",
+    "principal_id": "''",
+    "principal_kind": "''",
+    "org_id": "''",
+    "session_id": "''",
+    "trace_id": "''",
+    "status": "0",
+    "verdict": "''",
+}
+
+
+def insert_records_sql(marks: Sequence[str]) -> str:
+    """The INSERT of one row into ``audit_records`` with the driver's placeholders ``marks``
+    (one per ``ROW_COLUMNS``), mapping the NULL stand-ins of ``SealedRecord.row`` to NULL."""
+    values = ", ".join(
+        f"NULLIF({mark}, {_NULL_AS[column]})" if column in _NULL_AS else mark
+        for column, mark in zip(ROW_COLUMNS, marks, strict=True)
+    )
+    return f"INSERT INTO audit_records ({', '.join(ROW_COLUMNS)}) VALUES ({values})"  # noqa: S608 - fixed names
+
+
 def seal(
     event: dict[str, Any], chain_id: str, head: ChainHead, time_us: int = 0
 ) -> tuple[SealedRecord, ChainHead]:
-    """Place ``event`` (``AuditEvent.to_record()``) after ``head``; return it sealed and the new head."""
+    """Place ``event`` (``AuditEvent.to_record()``) after ``head``; return it sealed and the new head.
+
+    ``event`` becomes the sealed record: its place is written into it rather than into a copy
+    (a record is sealed again, in a new place, only after a failed commit)."""
     seq = head.seq + 1
-    record = event | {"v": RECORD_VERSION, "chain": chain_id, "seq": seq}
-    data = canonical(record)
+    event["v"], event["chain"], event["seq"] = RECORD_VERSION, chain_id, seq
+    data = canonical(event)
     digest = chain_hash(head.hash, data)
-    sealed = SealedRecord(chain_id, seq, digest.hex(), data.decode("utf-8"), record, time_us)
+    sealed = SealedRecord(chain_id, seq, digest.hex(), data.decode("utf-8"), event, time_us)
     return sealed, ChainHead(seq, digest)
 
 
@@ -76,27 +106,33 @@ _INDEX_COLUMNS = ROW_COLUMNS[3:-1]
 
 
 def index_columns(record: dict[str, Any], time_us: int = 0) -> dict[str, Any]:
-    """The searchable columns of a row, all taken from its hashed body (``time_us``: its time,
-    when the caller already knows it)."""
-    return dict(zip(_INDEX_COLUMNS, _index_values(record, time_us), strict=True))
+    """The searchable columns of a row as the database holds them (None: NULL), all taken from
+    its hashed body (``time_us``: its time, when the caller already knows it)."""
+    return {
+        name: (value or None) if name in _NULL_AS else value
+        for name, value in zip(_INDEX_COLUMNS, _index_values(record, time_us), strict=True)
+    }
+
+
+_NO_PRINCIPAL: dict[str, Any] = {}
 
 
 def _index_values(record: dict[str, Any], time_us: int) -> tuple[Any, ...]:
     # A tuple in ``_INDEX_COLUMNS`` order: the writer builds one per record, so no dict.
-    principal = record.get("principal") or {}
+    principal = record.get("principal") or _NO_PRINCIPAL
     verdicts = record.get("verdicts")
     return (
         record.get("id", ""),
         record.get("type", ""),
         time_us or (parse_time(record["time"]) if "time" in record else 0),
-        record.get("request_id"),
-        principal.get("id"),
-        principal.get("kind"),
-        principal.get("org"),
-        record.get("session_id"),
-        record.get("trace_id"),
-        record.get("status"),
-        worst_verdict(verdicts) if verdicts else None,
+        record.get("request_id") or "",
+        principal.get("id") or "",
+        principal.get("kind") or "",
+        principal.get("org") or "",
+        record.get("session_id") or "",
+        record.get("trace_id") or "",
+        record.get("status") or 0,
+        (worst_verdict(verdicts) or "") if verdicts else "",
     )
 
 

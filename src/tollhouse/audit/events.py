@@ -201,8 +201,9 @@ def new_event_id() -> str:
     """A time-ordered id: 48 bits of milliseconds then 80 random bits, as 32 hex digits.
 
     Ids need to be unique, not secret: the stdlib generator (seeded from the OS, reseeded in
-    forked workers) is a tenth of the cost of ``os.urandom`` on a path taken per record."""
-    return f"{time.time_ns() // 1_000_000:012x}{random.getrandbits(80):020x}"
+    forked workers) is a tenth of the cost of ``os.urandom`` on a path taken per record. One
+    integer written as hex costs half of two padded format specs."""
+    return ((time.time_ns() // 1_000_000) << 80 | random.getrandbits(80)).to_bytes(16, "big").hex()
 
 
 def format_time(time_us: int) -> str:

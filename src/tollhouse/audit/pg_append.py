@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tollhouse.audit.chain import ROW_COLUMNS
+from tollhouse.audit.chain import ROW_COLUMNS, insert_records_sql
 
 _CONTENT_COLUMNS = (
     "event_id",
@@ -36,7 +36,7 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
 
 
-_RECORDS_SQL = _insert("audit_records", ROW_COLUMNS)
+_RECORDS_SQL = insert_records_sql([f"${i}" for i in range(1, len(ROW_COLUMNS) + 1)])
 _CONTENT_SQL = _insert("audit_content", _CONTENT_COLUMNS)
 _CHECKPOINT_SQL = _insert("audit_checkpoints", _CHECKPOINT_COLUMNS)
 _HEARTBEAT_SQL = "UPDATE audit_chains SET heartbeat_us = $1 WHERE chain_id = $2"

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tollhouse.audit.chain import ROW_COLUMNS
+from tollhouse.audit.chain import ROW_COLUMNS, insert_records_sql
 
 _CONTENT_COLUMNS = (
     "event_id",
@@ -54,7 +54,7 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
 
 
 log = logging.getLogger("tollhouse.audit")
-_RECORDS_SQL = _insert("audit_records", ROW_COLUMNS)
+_RECORDS_SQL = insert_records_sql(["?"] * len(ROW_COLUMNS))
 _CONTENT_SQL = _insert("audit_content", _CONTENT_COLUMNS)
 _CHECKPOINT_SQL = _insert("audit_checkpoints", _CHECKPOINT_COLUMNS)
 _HEARTBEAT_SQL = "UPDATE audit_chains SET heartbeat_us = ? WHERE chain_id = ?"
@@ -81,6 +81,8 @@ class SqliteAppender:
     ) -> None:
         """Write one batch in one transaction: all of it is durable when this returns, or none."""
         loop = asyncio.get_running_loop()
+        if content:  # bytes would take the sqlite3 module's slow adapter path; bytearray does not
+            content = [(*row[:6], bytearray(row[6]), bytearray(row[7])) for row in content]
         if len(rows) + len(content) <= INLINE_MAX_ROWS:
             try:
                 _write(self._inline_connection(), chain_id, rows, content, checkpoint, now_us)

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
-from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, SealedRecord
+from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, SealedRecord, insert_records_sql
 from tollhouse.audit.pg_append import PgAppender
 from tollhouse.audit.sqlite_append import SqliteAppender
 
@@ -64,7 +64,7 @@ class ChainStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert_records = _insert_sql("audit_records", ROW_COLUMNS, engine.dialect.paramstyle)
+        self._insert_records = insert_records_sql(_marks(len(ROW_COLUMNS), engine.dialect.paramstyle))
         # Batches go straight to the driver on a connection of their own (``sqlite_append``,
         # ``pg_append``); an in-memory SQLite database has no second connection: the engine.
         path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -185,17 +185,17 @@ class ChainStore:
             return int((await conn.execute(query)).scalar_one())
 
 
-def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
-    """An INSERT with the driver's own placeholders (sqlite: ``?``, asyncpg: ``$n``)."""
+def _marks(n: int, paramstyle: str) -> list[str]:
+    """``n`` placeholders in the driver's own style (sqlite: ``?``, asyncpg: ``$n``)."""
     marks = {
-        "qmark": ["?"] * len(columns),
-        "numeric_dollar": [f"${i}" for i in range(1, len(columns) + 1)],
-        "numeric": [f":{i}" for i in range(1, len(columns) + 1)],
-        "format": ["%s"] * len(columns),
+        "qmark": ["?"] * n,
+        "numeric_dollar": [f"${i}" for i in range(1, n + 1)],
+        "numeric": [f":{i}" for i in range(1, n + 1)],
+        "format": ["%s"] * n,
     }.get(paramstyle)
     if marks is None:
         raise ValueError(f"unsupported driver parameter style {paramstyle!r}")
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"  # noqa: S608 - fixed names
+    return marks
 
 
 def _info_row(info: ChainInfo) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The audit trail of one process: the observer the app calls, and the writer behind it.
 
-``AuditTrail`` is a runtime observer. ``observe(ctx)`` (after every request) only queues the
-finished context; the writer task turns it into records. In strict mode the audit policies
+``AuditTrail`` is a runtime observer. ``observe(ctx)`` (after every request, once its
+response is sent) builds the call's records and queues them; the writer task seals and
+commits them. In strict mode the audit policies
 call ``record_request`` / ``record_response`` on the call's path and wait until the record
 is durable; ``observe`` then adds only what they did not record (an upstream error, say).
 Other components (admin API, MCP, A2A) record their own events with ``emit``.
@@ -12,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Protocol
 
 from tollhouse.audit.canonical import check_canonical_value
@@ -72,18 +72,31 @@ class AuditTrail:
                 self.writer = None
 
     def observe(self, ctx: RequestContext) -> None:
+        """Queue what is left to record of a finished call.
+
+        The records are built here, not in the writer: the response has been sent, so the
+        call waits for nothing, the work is the same on this core either way, and the queue
+        then holds a few small dicts per call rather than the whole context (its body,
+        decoded payload, headers…) for up to a flush interval — a heap the collector would
+        walk again and again under load."""
         recorded = self._recorded.pop(id(ctx), None) if self.strict else None
         if recorded is not None and recorded.response and not ctx.verdicts and not ctx.decisions:
             return  # strict mode recorded the whole call; no guard verdicts are left to record
         end = Finished(time.time_ns() // 1000, time.perf_counter())
-        producer = partial(
-            self.capture.finished,
-            ctx,
-            end,
-            recorded is not None and recorded.request,
-            recorded is not None and recorded.response,
-        )
-        self.queue.offer(producer)
+        try:
+            entries = self.capture.finished(
+                ctx,
+                end,
+                recorded is not None and recorded.request,
+                recorded is not None and recorded.response,
+            )
+        except Exception:  # a bug building one call's records must not fail the call or the chain
+            log.exception("building audit records failed")
+            self.queue.stats.dropped["build_error"] += 1
+            return
+        offer = self.queue.offer
+        for entry in entries:
+            offer(entry)
 
     def emit(self, event: AuditEvent) -> None:
         """Record an event from elsewhere in the gateway (admin changes, tool calls…).

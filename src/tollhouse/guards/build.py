@@ -39,7 +39,7 @@ _SECRET_KINDS = frozenset(r.kind for r in SECRET_RULES)
 def detector(config: GuardConfig) -> Detector:
     """The detector a guard's config describes; ``ValueError`` when its options are wrong."""
     if isinstance(config, InjectionGuard):
-        heuristics = InjectionDetector(config.threshold, config.indirect_threshold)
+        heuristics = InjectionDetector(config.threshold, config.indirect_threshold, learned=config.learned)
         if config.classifier is None:
             return heuristics
         if absent := ml.missing():

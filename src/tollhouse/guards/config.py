@@ -43,6 +43,12 @@ class InjectionGuard(_Guard):
     indirect_threshold: Annotated[
         float, Field(gt=0, le=1, description="For tool results and other indirect input: stricter.")
     ] = 0.35
+    learned: Annotated[
+        bool,
+        Field(
+            description="The learned n-gram layer of the heuristics (pure Python, tens of µs); off: rules only."
+        ),
+    ] = True
     classifier: Annotated[
         Literal["minilm"] | None,
         Field(description="Add the embedding classifier of the `ml` extra (tens of ms, off the event loop)."),

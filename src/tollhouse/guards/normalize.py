@@ -34,10 +34,15 @@ _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 _LOOKALIKE_RE = re.compile("[\u0251\u0370-\u03ff\u0400-\u052f]")  # Latin alpha, Greek, Cyrillic
 _B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+_LONG = 16  # characters: shorter tokens are not worth decoding as base64 or hex
 _HEX_ESCAPE_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
 _SPACED_HEX_RE = re.compile(r"(?:\b[0-9A-Fa-f]{2}[ :]){9,}[0-9A-Fa-f]{2}\b")
 _PUNCT = "\"'()[]{}<>,.;:!?`"
-_ROT13_HINT = re.compile(r"rot-?13|caesar|rotate (?:each|every|the) letter", re.IGNORECASE)
+_ROT13_HINT = re.compile(r"rot-?13|caesar|rotate (?:each|every|the) letter")  # on lower-case text
+_ROT13_BYTES = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    b"NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,19 @@ class Unmasked:
     invisible: int  # zero-width, bidi and tag characters removed
     tagged: str  # the ASCII hidden in Unicode tag characters
     confusables: bool  # Latin lookalikes from other scripts were folded
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with its ASCII letters lower-cased, every other character kept (offsets agree).
+
+    For finding ASCII words in text that holds a few non-ASCII characters: ``str.lower`` then
+    takes CPython's full-Unicode path, about ten times slower per character. Lower-casing the
+    UTF-16 code units as bytes changes only bytes 0x41-0x5A: ASCII letters, and some non-ASCII
+    characters into other non-ASCII ones (never into ASCII, never across surrogates).
+    """
+    if text.isascii():
+        return text.lower()
+    return text.encode("utf-16-le", "surrogatepass").lower().decode("utf-16-le", "surrogatepass")
 
 
 def unmask(text: str) -> Unmasked:
@@ -113,23 +131,23 @@ def _hex_pairs_likely(text: str) -> bool:
     return text.count(" 6") + text.count(" 7") + text.count(":6") + text.count(":7") >= 10
 
 
-def hidden_payloads(text: str) -> list[str]:
-    """Texts hidden in ``text`` by an encoding, decoded (empty when there are none).
+def hidden_payloads(text: str, lowered: str | None = None) -> list[str]:
+    """Texts hidden in ``text`` by an encoding, decoded (empty when there are none);
+    ``lowered``: ``text`` lower-cased, when the caller has it.
 
     Only tokens of 16+ characters can be base64 or hex, and prose has few, so the scan
     costs one split; the regexes run only when their marker character is present.
     """
     found: list[str] = []
     tokens = text.split()
-    if tokens and max(map(len, tokens)) >= 16:  # C-level: most prose has no token that long
-        for raw in tokens:
-            if len(raw) < 16:
-                continue
-            token = raw.strip(_PUNCT)
-            if token.startswith("0x"):
-                token = token[2:]
-            if len(token) >= 16 and (decoded := _token_payload(token)) is not None:
-                found.append(decoded)
+    # C-level first: many texts have no token that long, and then no loop over their words.
+    long = [t for t in tokens if len(t) >= _LONG] if tokens and max(map(len, tokens)) >= _LONG else []
+    for raw in long:
+        token = raw.strip(_PUNCT)
+        if token.startswith("0x"):
+            token = token[2:]
+        if len(token) >= 16 and (decoded := _token_payload(token)) is not None:
+            found.append(decoded)
     if "\\x" in text:
         for match in _HEX_ESCAPE_RE.finditer(text):
             if (decoded := _printable(bytes.fromhex(match.group().replace("\\x", "")))) is not None:
@@ -146,9 +164,13 @@ def hidden_payloads(text: str) -> list[str]:
         encoded = [unquote(t) for t in tokens if t.count("%") >= 3]
         if encoded:
             found.append(" ".join(encoded))
-    lowered = text.lower()
+    lowered = ascii_lower(text) if lowered is None else lowered
     # Plain "in" checks first: "rot" alone is in "protect" and "protocol".
     hinted = "rot13" in lowered or "rot-13" in lowered or "caesar" in lowered or "rotate " in lowered
-    if hinted and _ROT13_HINT.search(text):
-        found.append(codecs.decode(text, "rot13"))
+    if hinted and _ROT13_HINT.search(lowered):
+        # bytes.translate on ASCII text: the rot13 codec maps character by character in C, slowly.
+        ascii_text = text.isascii()
+        found.append(
+            text.encode().translate(_ROT13_BYTES).decode() if ascii_text else codecs.decode(text, "rot13")
+        )
     return found

@@ -19,7 +19,7 @@ class WireBody:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per upstream read; treat it as immutable all the same
 class WireChunk:
     """Complete SSE events already in the caller's dialect, relayed unchanged."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from tollhouse.audit import tables
 from tollhouse.audit.canonical import GENESIS_PREV, canonical, chain_hash
-from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, index_columns, seal
+from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, index_columns, insert_records_sql, seal
 from tollhouse.audit.events import AuditEvent, EventType, PrincipalRef, Verdict
 
 
@@ -28,10 +30,17 @@ def test_rows_hold_the_index_columns_in_table_order() -> None:
         verdicts=(Verdict("guard:pii", "flag"), Verdict("authorize", "deny")),
     )
     sealed, _ = seal(event.to_record(), "c1", ChainHead(), event.time_us)
-    row = dict(zip(ROW_COLUMNS, sealed.row(), strict=True))
+    columns = ", ".join(ROW_COLUMNS)
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE audit_records ({columns})")
+    conn.execute(insert_records_sql(["?"] * len(ROW_COLUMNS)), sealed.row())
+    stored = conn.execute(f"SELECT {columns} FROM audit_records").fetchone()  # noqa: S608 - fixed names
+    row = dict(zip(ROW_COLUMNS, stored, strict=True))
     assert row == {"chain_id": "c1", "seq": 0, "hash": sealed.hash, "body": sealed.body} | index_columns(
         sealed.record
     )
+    # Absent fields are NULL in the database (the row binds stand-ins, the INSERT maps them).
+    assert (row["request_id"], row["session_id"], row["trace_id"]) == (None, None, None)
     assert (row["principal_id"], row["org_id"], row["verdict"], row["time_us"]) == (
         "alice",
         "org-b",

@@ -85,3 +85,23 @@ def test_checksums() -> None:
 def test_several_emails_close_together() -> None:
     text = "cc bob@example.org; ann@example.org,joe@x.io"
     assert [v for _, v in _found(text)] == ["bob@example.org", "ann@example.org", "joe@x.io"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("NATIONAL_ID", "X1234567L"),  # NIE: a letter before the 7 digits
+        ("NATIONAL_ID", "AB123456C"),  # NINO unspaced: the capitals right before the digits
+        ("ADDRESS", "M1 1AE"),  # postcode digits after one capital, and before two
+        ("ADDRESS", "EC1A 1BB"),
+    ],
+)
+def test_ids_whose_digits_stand_next_to_letters(kind: str, value: str) -> None:
+    # The per-number checks run only where the letters such an id needs stand next to its digits.
+    assert _found(f"Details: {value} — thanks") == [(kind, value)]
+
+
+@pytest.mark.parametrize("text", ["d.o.b. 12/05/1990", "Born: 1990-05-12", "Birthday 3 May 1990"])
+def test_birth_date_words_in_any_case_and_spelling(text: str) -> None:
+    # The birth-date words are looked up once per text (lower-cased), then per number.
+    assert [kind for kind, _ in _found(text)] == ["DATE_OF_BIRTH"]

@@ -226,3 +226,18 @@ def test_usage_dropped_from_the_middle_of_one_read() -> None:
     relay, outputs = _relay([EVENTS[0] + USAGE_CHUNK + after + DONE], keep_usage=False)
     assert b"".join(outputs) == EVENTS[0] + after + DONE
     assert relay.usage == Usage(prompt_tokens=9, completion_tokens=12, cached_tokens=3)
+
+
+@pytest.mark.parametrize("per_read", [1, 3, 40])
+def test_a_stream_cut_before_its_usage_is_estimated_one_token_per_content_event(per_read: int) -> None:
+    """A client that leaves mid-stream is charged for what was relayed, not the reservation:
+    about one token per event after the role-only first one, however the reads fall."""
+    events = [_chunk({"role": "assistant", "content": ""}, usage=None)]
+    events += [_chunk({"content": f"w{i:02d}"}, usage=None) for i in range(40)]
+    relay = SSERelay(keep_usage=False)
+    for start in range(0, len(events), per_read):
+        relay.feed(b"".join(events[start : start + per_read]))
+    used = relay.used(prompt_tokens=7)
+    assert used.prompt_tokens == 7
+    assert 38 <= used.completion_tokens <= 42
+    assert SSERelay(keep_usage=False).used(prompt_tokens=7).completion_tokens == 0

@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from tollhouse.guards.detector import CallState
-from tollhouse.guards.normalize import unmask
+from tollhouse.guards.normalize import ascii_lower, unmask
 from tollhouse.guards.verdict import Finding, Scope
 
 _MD_URL_RE = re.compile(r"(!?)\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -70,7 +70,7 @@ class ExfiltrationDetector:
                 kind = self._url(m.group(1), True)
                 if kind is not None:
                     found.append(Finding(kind, *m.span(), score=0.8))
-        lowered = text.lower() if "<" in text or "data:" in text else ""
+        lowered = ascii_lower(text) if "<" in text or "data:" in text else ""
         if "<img" in lowered:
             for m in _HTML_IMG_RE.finditer(text):
                 kind = self._url(m.group(1), True)

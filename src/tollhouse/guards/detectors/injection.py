@@ -3,29 +3,36 @@
 Layers: the text is unmasked (zero-width, bidi and tag characters; homoglyphs; NFKC), the
 phrasebook rules whose trigger words occur are matched sentence by sentence, the vocabulary
 layer scores word families in windows of up to 24 words (``injection_lexicon.py``), the
+learned layer scores word n-grams in windows of up to 32 (``injection_ngrams.py``) and
+confirms the vocabulary layer's evidence (which counts only from its ``confirm`` up), the
 disguises themselves count as evidence, and payloads hidden in base64, hex, URL-encoding,
 rot13 or leetspeak are decoded and scored again. Evidence combines as ``1 - prod(1 - w)``
 within a sentence; across sentences the strongest counts. Text that reaches the model
 indirectly — tool results, MCP results, agent messages — is judged against a lower threshold
-and without the vocabulary layer (documents talk about prompts and rules all the time).
+and without the vocabulary and learned layers (documents talk about prompts and rules all the
+time).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
+from operator import lt
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.injection_lexicon import CORE_WORDS, families, score_words
+from tollhouse.guards.detectors.injection_ngrams import NgramModel, default_model
 from tollhouse.guards.detectors.injection_rules import RULES, Rule
 from tollhouse.guards.detectors.injection_weights import FLOOR
-from tollhouse.guards.normalize import hidden_payloads, unmask
+from tollhouse.guards.normalize import ascii_lower, hidden_payloads, unmask
 from tollhouse.guards.verdict import Finding, Scope
 
 # Punctuation that separates words (apostrophes, hyphens and angle brackets stay in words).
 _SEPARATORS = str.maketrans({c: " " for c in '!"#$%&()*+,./:;=?@[\\]^`{}~_'})
 INDIRECT_SCOPES = frozenset({Scope.TOOL_OUTPUT, Scope.MCP_RESULT, Scope.A2A_PART})
 _MAX_DECODED = 4
+_CHEAP_RESCAN = 400  # characters: decoded payloads up to this long are rescanned unconditionally
 _LEET = str.maketrans("013457@$", "oieastas")
 
 
@@ -75,12 +82,17 @@ def _plain(body: str) -> tuple[str, str]:
 
 def units_of(text: str) -> list[frozenset[str]]:
     """The vocabulary units of ``text`` as the detector sees them (for tuning and tests)."""
-    plain, spaced = _plain(unmask(text).text.lower().replace("_", " "))
+    plain, spaced = _plain(ascii_lower(unmask(text).text).replace("_", " "))
     return vocabulary_units(plain, spaced)
 
 
+def words_of(text: str) -> list[str]:
+    """The words of ``text`` as the detector's learned layer reads them (for training)."""
+    return _plain(ascii_lower(unmask(text).text).replace("_", " "))[1].split()
+
+
 _VOCAB_WORDS, _VOCAB_STRIDE = 24, 12  # the vocabulary layer reads at most 24 words at a time
-_FEW_WINDOWS, _LONG_FLOOR = 3, 0.97  # in a longer text a window must reach 0.97 to count
+_FEW_WINDOWS = 3  # the vocabulary layer judges texts of at most three windows
 
 
 def _vocabulary_windows(spaced: str, sentences: list[tuple[int, int, list[str]]]) -> list[list[str]]:
@@ -139,11 +151,19 @@ class InjectionDetector:
     name = "injection"
 
     def __init__(
-        self, threshold: float = 0.5, indirect_threshold: float = 0.35, rules: tuple[Rule, ...] = RULES
+        self,
+        threshold: float = 0.5,
+        indirect_threshold: float = 0.35,
+        rules: tuple[Rule, ...] = RULES,
+        learned: bool = True,
+        ngrams: NgramModel | None = None,
     ) -> None:
         self._threshold = threshold
         self._indirect = indirect_threshold
         self._rules = rules
+        # The learned layer (``injection_ngrams.py``); off only to measure or train without it.
+        # ``ngrams`` replaces the shipped weights (training tries candidate thresholds).
+        self._ngrams: NgramModel | None = (ngrams or default_model()) if learned else None
         # Trigger word → the numbers of the rules it wakes: one lookup per word of a sentence.
         index: dict[str, list[int]] = {}
         for number, rule in enumerate(rules):
@@ -156,7 +176,7 @@ class InjectionDetector:
     def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
         indirect = scope in INDIRECT_SCOPES
         # Documents and tool results talk about prompts and configurations all the time: the
-        # vocabulary layer, built for requests to the model itself, does not judge them.
+        # vocabulary and learned layers, built for requests to the model itself, do not judge them.
         assessed = self.assess(text, lexicon=not indirect)
         threshold = self._indirect if indirect else self._threshold
         if assessed.score < threshold:
@@ -165,25 +185,35 @@ class InjectionDetector:
 
     def assess(self, text: str, decode: bool = True, lexicon: bool = True) -> Assessment:
         """The score of ``text``; ``decode`` rescans hidden payloads (one level deep);
-        ``lexicon`` adds the vocabulary evidence of prompt-extraction requests."""
+        ``lexicon`` adds the vocabulary and learned layers' evidence (requests to the model)."""
         unmasked = unmask(text)
-        body = unmasked.text.lower().replace("_", " ")
+        # Only ASCII letters need lower-casing: the rest is dropped below (``_plain``).
+        body = ascii_lower(unmasked.text).replace("_", " ")
         plain, spaced = _plain(body)
         # Each sentence's words, split once: the rules and the vocabulary layer share them.
-        sentences = [(start, end, spaced[start:end].split()) for start, end in _sentences(plain)]
-        words = set(spaced.split())
+        spans = _sentences(plain)
+        sentences = [(start, end, spaced[start:end].split()) for start, end in spans]
+        # Sentences cut into overlapping windows repeat words: then the text is split again.
+        overlap = any(map(lt, [s for s, _ in spans[1:]], [e for _, e in spans[:-1]]))
+        tokens = spaced.split() if overlap else list(chain.from_iterable(t for _, _, t in sentences))
+        words = set(tokens)
         same = unmasked.text == text and len(plain) == len(text)  # rule spans map onto text
         scores, best = self._rule_evidence(plain, sentences, words, len(text) if not same else None)
-        if lexicon and not CORE_WORDS.isdisjoint(words):
-            top, top_kind = 0.0, ""
+        model = self._ngrams if lexicon else None
+        learned = model.probability(tokens) if model is not None else 1.0
+        # The vocabulary layer's families cannot tell "what are your rules?" from an attack: its
+        # evidence counts only when the learned layer finds the text at least a little suspicious.
+        if lexicon and not CORE_WORDS.isdisjoint(words) and learned >= (model.confirm if model else 0.0):
             windows = _vocabulary_windows(spaced, sentences)
-            for toks in windows:
-                p, kind = score_words(toks, toks[0])
-                if p > top:
-                    top, top_kind = p, kind
-            # Each window is a chance of a false alarm: many windows, a higher bar.
-            if top >= (FLOOR if len(windows) <= _FEW_WINDOWS else _LONG_FLOOR):
-                _combine(scores, top_kind, top)
+            # Each window is a chance of a false alarm: in longer texts the learned layer, whose
+            # bar rises with the number of windows, judges alone (the vocabulary layer's 0.97
+            # there added nothing on validation data and cost a fifth of the detector).
+            if len(windows) <= _FEW_WINDOWS:
+                top, top_kind = max(score_words(toks, toks[0]) for toks in windows)
+                if top >= FLOOR:
+                    _combine(scores, top_kind, top)
+        if model is not None and (weight := model.evidence(learned, len(tokens))):
+            _combine(scores, "injection_phrasing", weight)
         if unmasked.invisible:
             _combine(scores, "invisible_text", 0.3)
         if unmasked.tagged:
@@ -215,21 +245,23 @@ class InjectionDetector:
         keys = words & self._keys
         # The rules every gate of which the whole text passes; only they run, per sentence.
         candidates: set[int] = set().union(*(self._index[word] for word in keys))
-        awake = {n for n in candidates if all(not gate.isdisjoint(words) for gate in self._rules[n].requires)}
+        awake = {n for n in candidates if not any(map(words.isdisjoint, self._rules[n].requires))}
         awake_keys = frozenset(word for word in keys if not awake.isdisjoint(self._index[word]))
         top_total, top_scores = 0.0, {}
         for start, end, toks in sentences if awake_keys else ():
             if awake_keys.isdisjoint(toks):  # C-level over the list: no set for most sentences
                 continue
             found = set(toks)
+            sentence = plain[start:end]
             hit = found & awake_keys
             woken = set().union(*(self._index[word] for word in hit)) & awake
             local: dict[str, float] = {}
             for number in woken:
                 rule = self._rules[number]
-                if any(gate.isdisjoint(found) for gate in rule.requires):
+                # C-level maps, not generator expressions: this runs for every woken rule.
+                if rule.requires and any(map(found.isdisjoint, rule.requires)):
                     continue
-                if rule.marks and not any(m in plain[start:end] for m in rule.marks):
+                if rule.marks and not any(map(sentence.__contains__, rule.marks)):
                     continue
                 if rule.lead:
                     match = _lead_match(rule, plain, start, end, hit)
@@ -249,7 +281,7 @@ class InjectionDetector:
         self, scores: dict[str, float], text: str, body: str, plain: str, words: set[str], lexicon: bool
     ) -> None:
         """Add what hidden payloads (encodings, leetspeak) hold, when decoding revealed more."""
-        hidden_texts = hidden_payloads(text)[:_MAX_DECODED]
+        hidden_texts = hidden_payloads(text, body)[:_MAX_DECODED]
         # Leetspeak: the words that reading digits as letters changes ("1nstruct10ns"), and a
         # rescan only when one of them is a word the rules or the vocabulary know (not "md5" or
         # "ipv4"). Set operations, no loop per word.
@@ -260,6 +292,13 @@ class InjectionDetector:
                 hidden_texts.append(body.translate(_LEET))
         before = _total(scores)
         for decoded in hidden_texts:
+            # A long decoded text is rescanned only when decoding brought in a word the rules
+            # or the vocabulary know: rot13 of a whole benign 2 KB prompt (it mentions "rot13")
+            # is gibberish. Short payloads are always rescanned (the learned layer knows more).
+            if len(decoded) > _CHEAP_RESCAN:
+                news = set(ascii_lower(decoded).translate(_SEPARATORS).split()) - words
+                if self._known.isdisjoint(news):
+                    continue
             found_score = self.assess(decoded, decode=False, lexicon=lexicon).score
             if found_score >= 0.3 and found_score > before + 0.1:  # the disguise hid something
                 _combine(scores, "encoded_payload", 0.3 + 0.7 * found_score)

@@ -30,10 +30,14 @@ from tollhouse.guards.detectors.pii_checks import (
     verhoeff,
 )
 from tollhouse.guards.detectors.secrets import drop_overlaps
+from tollhouse.guards.normalize import ascii_lower
 from tollhouse.guards.verdict import Finding, Scope
 
 ENTITIES = pat.ENTITIES
 _STRIP = "()[]{}<>,.;!?\"'"
+
+
+_DOB_RE = re.compile(r"d\.?o\.?b")  # on lower-case text: dob, d.o.b
 
 
 class PIIDetector:
@@ -50,6 +54,7 @@ class PIIDetector:
     def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
         want = self._entities
         found: list[Finding] = []
+        lowered = ascii_lower(text)  # for word checks only
         if "EMAIL" in want and "@" in text:
             for at in pat.AT_RE.finditer(text):
                 around = pat.EMAIL_RE.finditer(text, max(0, at.start() - 64), at.end() + 255)
@@ -59,31 +64,41 @@ class PIIDetector:
         if "IP_ADDRESS" in want and text.count(":") >= 2:
             found.extend(_ipv6(text))
         if "ADDRESS" in want:
-            found.extend(_marked_addresses(text))
+            found.extend(_marked_addresses(text, lowered))
         covered = -1
+        # Once per text, not per number: a birth date needs one of these words before it.
+        birth = "born" in lowered or "birth" in lowered or _DOB_RE.search(lowered) is not None
         for run in pat.DIGITS_RE.finditer(text):
             start, end = run.span()
             if start < covered:
                 continue
-            finding = self._at(text, start, end)
+            finding = self._at(text, start, end, birth)
             if finding is not None:
                 found.append(finding)
                 covered = finding.end
         return drop_overlaps(found) if len(found) > 1 else found
 
-    def _at(self, text: str, start: int, end: int) -> Finding | None:
-        """What the digit run at ``[start, end)`` belongs to, if anything."""
+    def _at(self, text: str, start: int, end: int, birth: bool) -> Finding | None:
+        """What the digit run at ``[start, end)`` belongs to, if anything (``birth``: the text
+        has words that announce a birth date)."""
         want = self._entities
         if "ADDRESS" in want and (address := _street(text, start, end)) is not None:
             return address
-        if "IBAN" in want and start >= 2 and (m := pat.IBAN_RE.match(text, start - 2)) and iban(m.group()):
+        lead = text[start - 2 : start] if start >= 2 else ""  # an IBAN's two capitals
+        if (
+            "IBAN" in want
+            and lead.isalpha()
+            and lead.isupper()
+            and (m := pat.IBAN_RE.match(text, start - 2))
+            and iban(m.group())
+        ):
             return Finding("IBAN", *m.span())
-        if "NATIONAL_ID" in want and (found := _lettered_id(text, start)) is not None:
+        if "NATIONAL_ID" in want and (found := _lettered_id(text, start, end)) is not None:
             return found
         ip = pat.IPV4_RE.match(text, start) if text[end : end + 1] == "." else None
         if "IP_ADDRESS" in want and ip is not None and all(int(p) <= 255 for p in ip.group().split(".")):
             return Finding("IP_ADDRESS", *ip.span())
-        if "DATE_OF_BIRTH" in want and (found := _birth_date(text, start)) is not None:
+        if birth and "DATE_OF_BIRTH" in want and (found := _birth_date(text, start)) is not None:
             return found
         begin = start
         while begin > 0 and text[begin - 1] in "+(":
@@ -140,16 +155,18 @@ def _street(text: str, start: int, end: int) -> Finding | None:
         m = pat.CITY_ZIP_RE.search(text, max(0, start - 60), min(len(text), end + 5))
         if m is not None and m.start() < start < m.end():
             return Finding("ADDRESS", *m.span())
+    # A postcode's digits follow a capital ("SW1A") or precede two ("1AA").
+    if not (text[start - 1 : start].isupper() or text[end : end + 1].isupper()):
+        return None
     m = pat.UK_POSTCODE_RE.search(text, max(0, start - 4), min(len(text), end + 5))
     if m is not None and m.start() <= start < m.end():
         return Finding("ADDRESS", *m.span())
     return None
 
 
-def _marked_addresses(text: str) -> list[Finding]:
+def _marked_addresses(text: str, lowered: str) -> list[Finding]:
     """Addresses that begin with words, not numbers: PO boxes and US military mail."""
     found: list[Finding] = []
-    lowered = text.lower()
     if "box" in lowered:
         found.extend(Finding("ADDRESS", *m.span()) for m in pat.PO_BOX_RE.finditer(text))
     if "PO A" in text:  # APO / FPO / DPO AA|AE|AP
@@ -157,11 +174,16 @@ def _marked_addresses(text: str) -> list[Finding]:
     return found
 
 
-def _lettered_id(text: str, start: int) -> Finding | None:
-    """Ids with letters around their digits: Spain's DNI/NIE, the UK's NINO."""
-    for begin in (start - 1, start):
+def _lettered_id(text: str, start: int, end: int) -> Finding | None:
+    """Ids with letters around their digits: Spain's DNI/NIE (7 or 8 digits), the UK's NINO
+    (two capitals, then 6 digits or 2 and 2 and 2)."""
+    size = end - start
+    for begin in (start - 1, start) if 7 <= size <= 8 else ():
         if begin >= 0 and (m := pat.ES_ID_RE.match(text, begin)) and spanish_id(m.group().replace("-", "")):
             return Finding("NATIONAL_ID", *m.span())
+    before = text[start - 2 : start - 1] if text[start - 1 : start] == " " else text[start - 1 : start]
+    if size not in (2, 6) or not before.isupper():
+        return None
     for begin in (start - 3, start - 2):
         if begin >= 0 and (m := pat.NINO_RE.match(text, begin)) is not None:
             return Finding("NATIONAL_ID", *m.span())

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.secret_rules import RULES, SecretRule
+from tollhouse.guards.normalize import ascii_lower
 from tollhouse.guards.verdict import Finding, Scope
 
 _MIN_LEN = 16  # no credential is shorter
@@ -42,7 +43,7 @@ class SecretsDetector:
         if len(text) < _MIN_LEN:
             return []
         found: list[Finding] = []
-        lowered = text.lower()
+        lowered = ascii_lower(text)
         anchored = len(lowered) == len(text)  # offsets agree: key words can anchor the match
         for rule in self._keyed:
             if anchored:

@@ -28,7 +28,9 @@ async def _call(
     if ctx.stream and ctx.surface == "chat":
         items = provider.chat_stream(ctx, model)
         try:
-            await send_stream(send, ctx, items, runtime.redactor, surface.before_end(chain, ctx, reached))
+            # No end hook when no entered policy inspects responses: the stream may end sooner.
+            end = surface.before_end(chain, ctx, reached) if chain.inspects_responses(reached) else None
+            await send_stream(send, ctx, items, runtime.redactor, end)
         finally:
             await items.aclose()  # releases the upstream connection whatever happened
         return

@@ -46,11 +46,14 @@ async def send_stream(
     ctx: RequestContext,
     items: AsyncIterator[StreamItem],
     redactor: Redactor,
-    before_end: BeforeEnd,
+    before_end: BeforeEnd | None,
 ) -> None:
     """Relay ``items``. Errors before the first item raise (a normal HTTP error goes out);
     errors after it end the stream with an OpenAI error event. ``before_end`` runs after the
-    last content and before the final event; an error it returns replaces that event."""
+    last content and before the final event; an error it returns replaces that event.
+
+    Without ``before_end`` (no policy speaks at the end), a relayed stream's last content
+    goes out with its ``[DONE]`` as the final message: one write to the client, not two."""
     if ctx.stream_inspector is not None:  # guarded: events pass the hold-back window first
         items = inspect_items(ctx, items, ctx.stream_inspector)
     first = await anext(items, None)  # raises while nothing is sent: a plain HTTP error, fallback-able
@@ -59,6 +62,7 @@ async def send_stream(
     encoder: ChunkEncoder | None = None  # made at the first canonical event: relays need none
     capture = ctx.stream_capture = [] if ctx.capture_stream else None
     tail = _DONE
+    ended = False  # the final message went out with the last content
     item = first
     try:
         while item is not None:
@@ -66,6 +70,11 @@ async def send_stream(
                 data, done = _split_done(item.data)
                 if done:
                     tail = done
+                    if before_end is None and not ended:
+                        _note_content(ctx, capture, data)
+                        ended = True
+                        await _send_final(send, ctx, data + done)
+                        data = b""
             else:
                 if encoder is None:
                     options = ctx.payload.get("stream_options")
@@ -73,20 +82,32 @@ async def send_stream(
                     encoder = ChunkEncoder(include_usage=usage)
                 chunk = encoder.encode(item)
                 data = b"data: " + orjson.dumps(chunk) + b"\n\n" if chunk is not None else b""
-            if data:
-                if ctx.first_byte_at is None:
-                    ctx.first_byte_at = time.perf_counter()
-                if capture is not None:
-                    capture.append(data)
+            if data and not ended:
+                _note_content(ctx, capture, data)
                 await send({"type": "http.response.body", "body": data, "more_body": True})
-            item = await anext(items, None)
-        refused = await before_end()
+            item = await anext(items, None)  # also after the end: the relay settles its usage
+        refused = await before_end() if before_end is not None else None
         if refused is not None:
             raise refused
     except TollhouseError as error:
+        if ended:  # the caller has the whole answer: an upstream failing after it changes nothing
+            return
         error.message = redactor.scrub(error.message)
         ctx.error_code = error.code or error.type
         tail = error_event(error)
+    if not ended:
+        await _send_final(send, ctx, tail)
+
+
+def _note_content(ctx: RequestContext, capture: list[bytes] | None, data: bytes) -> None:
+    if data:
+        if ctx.first_byte_at is None:
+            ctx.first_byte_at = time.perf_counter()
+        if capture is not None:
+            capture.append(data)
+
+
+async def _send_final(send: Send, ctx: RequestContext, body: bytes) -> None:
     if ctx.inflight is not None:
         ctx.inflight.finishing = True  # a disconnect seen from here on is the response's end
-    await send({"type": "http.response.body", "body": tail, "more_body": False})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

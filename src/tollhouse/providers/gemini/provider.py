@@ -102,7 +102,8 @@ class VertexProvider(GeminiProvider):
         super().__init__(name, config, api_key, pool)
         self._tokens: AccessTokens | None = None
         if config.service_account is not None:
-            if api_key is not None:
+            # config.api_key too: a vault: key is not resolved yet here (it arrives by rekey).
+            if api_key is not None or config.api_key is not None:
                 raise ValueError("kind vertex: set service_account or api_key (an access token), not both")
             key = ServiceAccountKey.parse(config.service_account.resolve().reveal())
             self._tokens = AccessTokens(key, pool, name, config.timeouts)
