@@ -16,30 +16,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tollhouse.audit.chain import ROW_COLUMNS, insert_records_sql
+from tollhouse.audit.append_sql import AppendSql
 
-_CONTENT_COLUMNS = (
-    "event_id",
-    "part",
-    "org_id",
-    "sha256",
-    "key_version",
-    "created_us",
-    "nonce",
-    "ciphertext",
-)
-_CHECKPOINT_COLUMNS = ("chain_id", "seq", "hash", "time_us", "key_id", "signature")
-
-
-def _insert(table: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
-
-
-_RECORDS_SQL = insert_records_sql([f"${i}" for i in range(1, len(ROW_COLUMNS) + 1)])
-_CONTENT_SQL = _insert("audit_content", _CONTENT_COLUMNS)
-_CHECKPOINT_SQL = _insert("audit_checkpoints", _CHECKPOINT_COLUMNS)
-_HEARTBEAT_SQL = "UPDATE audit_chains SET heartbeat_us = $1 WHERE chain_id = $2"
+_SQL = AppendSql.with_marks(lambda i: f"${i}")
 
 
 class PgAppender:
@@ -63,13 +42,13 @@ class PgAppender:
         try:
             async with conn.transaction():
                 if rows:
-                    await conn.executemany(_RECORDS_SQL, rows)
+                    await conn.executemany(_SQL.records, rows)
                 if content:
-                    await conn.executemany(_CONTENT_SQL, content)
+                    await conn.executemany(_SQL.content, content)
                 if checkpoint is not None:
-                    await conn.execute(_CHECKPOINT_SQL, *checkpoint)
+                    await conn.execute(_SQL.checkpoint, *checkpoint)
                 if now_us is not None:
-                    await conn.execute(_HEARTBEAT_SQL, now_us, chain_id)
+                    await conn.execute(_SQL.heartbeat, now_us, chain_id)
         except BaseException:
             await self._release(invalid=True)
             raise

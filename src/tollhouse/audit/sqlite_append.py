@@ -29,35 +29,16 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tollhouse.audit.chain import ROW_COLUMNS, insert_records_sql
+from tollhouse.audit.append_sql import AppendSql
 
-_CONTENT_COLUMNS = (
-    "event_id",
-    "part",
-    "org_id",
-    "sha256",
-    "key_version",
-    "created_us",
-    "nonce",
-    "ciphertext",
-)
-_CHECKPOINT_COLUMNS = ("chain_id", "seq", "hash", "time_us", "key_id", "signature")
 _PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000")
 _INLINE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=0", "wal_autocheckpoint=0")
 INLINE_MAX_ROWS = 64  # batches up to this many rows are written on the loop's thread
 _CHECKPOINT_EVERY = 200  # inline commits between two WAL checkpoints (run in the thread)
 
 
-def _insert(table: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join("?" * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
-
-
 log = logging.getLogger("tollhouse.audit")
-_RECORDS_SQL = insert_records_sql(["?"] * len(ROW_COLUMNS))
-_CONTENT_SQL = _insert("audit_content", _CONTENT_COLUMNS)
-_CHECKPOINT_SQL = _insert("audit_checkpoints", _CHECKPOINT_COLUMNS)
-_HEARTBEAT_SQL = "UPDATE audit_chains SET heartbeat_us = ? WHERE chain_id = ?"
+_SQL = AppendSql.with_marks(lambda _: "?")
 
 
 class SqliteAppender:
@@ -95,7 +76,7 @@ class SqliteAppender:
                     self._checkpointing = loop.run_in_executor(self._pool, self._checkpoint_wal)
                     self._checkpointing.add_done_callback(self._checkpointed)
                 return
-        await loop.run_in_executor(self._pool, self._append, chain_id, rows, content, checkpoint, now_us)
+        await loop.run_in_executor(self._pool, self._append, (chain_id, rows, content, checkpoint, now_us))
 
     async def close(self) -> None:
         if self._checkpointing is not None:
@@ -126,15 +107,9 @@ class SqliteAppender:
         if not done.cancelled() and done.exception() is not None:
             log.warning("audit WAL checkpoint failed: %s", done.exception())
 
-    def _append(
-        self,
-        chain_id: str,
-        rows: Sequence[tuple[Any, ...]],
-        content: Sequence[tuple[Any, ...]],
-        checkpoint: tuple[Any, ...] | None,
-        now_us: int | None,
-    ) -> None:
-        _write(self._connection(), chain_id, rows, content, checkpoint, now_us)
+    def _append(self, batch: tuple[Any, ...]) -> None:
+        """``append``'s arguments, written in the pool's thread on its own connection."""
+        _write(self._connection(), *batch)
 
     def _close(self) -> None:
         if self._conn is not None:
@@ -166,13 +141,13 @@ def _write(
     conn.execute("BEGIN IMMEDIATE")
     try:
         if rows:
-            conn.executemany(_RECORDS_SQL, rows)
+            conn.executemany(_SQL.records, rows)
         if content:
-            conn.executemany(_CONTENT_SQL, content)
+            conn.executemany(_SQL.content, content)
         if checkpoint is not None:
-            conn.execute(_CHECKPOINT_SQL, checkpoint)
+            conn.execute(_SQL.checkpoint, checkpoint)
         if now_us is not None:
-            conn.execute(_HEARTBEAT_SQL, (now_us, chain_id))
+            conn.execute(_SQL.heartbeat, (now_us, chain_id))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

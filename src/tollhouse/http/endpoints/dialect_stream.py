@@ -48,7 +48,7 @@ async def send_dialect_stream(
     ctx: RequestContext,
     items: AsyncIterator[StreamItem],
     redactor: Redactor,
-    before_end: BeforeEnd,
+    before_end: BeforeEnd | None,
     encoder: StreamEncoder,
 ) -> None:
     """Relay ``items``. Errors before the first item raise (a plain HTTP error in the dialect's
@@ -77,7 +77,7 @@ async def send_dialect_stream(
                     capture.append(data)
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             item = await anext(items, None)
-        refused = await before_end()
+        refused = await before_end() if before_end is not None else None
         if refused is not None:
             raise refused
         tail = wire_tail if wire_tail is not None else encoder.finish()

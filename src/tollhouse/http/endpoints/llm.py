@@ -28,8 +28,7 @@ async def _call(
     if ctx.stream and ctx.surface == "chat":
         items = provider.chat_stream(ctx, model)
         try:
-            # No end hook when no entered policy inspects responses: the stream may end sooner.
-            end = surface.before_end(chain, ctx, reached) if chain.inspects_responses(reached) else None
+            end = surface.before_end(chain, ctx, reached)
             await send_stream(send, ctx, items, runtime.redactor, end)
         finally:
             await items.aclose()  # releases the upstream connection whatever happened

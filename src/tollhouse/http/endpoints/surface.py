@@ -54,12 +54,13 @@ async def run(runtime: Runtime, ctx: RequestContext, send: Send, call: Call) -> 
         await chain.exit(ctx, reached)
 
 
-def before_end(chain: Chain, ctx: RequestContext, reached: int) -> BeforeEnd:
-    """The ``on_response`` hooks, run before a stream's final event; a denial's error is returned."""
+def before_end(chain: Chain, ctx: RequestContext, reached: int) -> BeforeEnd | None:
+    """The ``on_response`` hooks, run before a stream's final event; a denial's error is
+    returned. ``None`` when no entered policy has one: the stream may end without a pause."""
+    if not chain.inspects_responses(reached):
+        return None
 
     async def hook() -> TollhouseError | None:
-        if not chain.inspects_responses(reached):
-            return None
         outcome = await chain.respond(ctx, reached)
         return outcome.error if isinstance(outcome, Deny) else None
 
