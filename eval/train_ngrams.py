@@ -1,20 +1,24 @@
 """Fit the injection heuristics' learned layer: ``python -m eval.train_ngrams``.
 
-A logistic regression over word unigrams and bigrams (``guards/detectors/injection_ngrams.py``)
-fitted on the *train* splits only — S-Labs train, neuralchemy core train (its injection
-categories, its HackAPrompt rows and its benign rows, which look risky), our
-``benign_tricky.txt`` and the odd lines of ``benign_everyday.txt``, ``benign_holdout.txt`` and
-``benign_meta_train.txt`` (prompts about the model itself) — with risky-looking benign prompts
-weighted ten times. The *validation* splits (and the even lines of those three files) choose
-the regularisation and the two decision thresholds: the lowest probability at which the whole
-detector (phrase rules and vocabulary layer, then this layer) stays within the false-positive
-budget on every validation benign set, and for texts longer than one window the lowest that
-flags at most 2% of 2 KB prompts made of validation benign rows. Last, the confirmation bar
-(``NgramModel.confirm``: below it the vocabulary layer's evidence is dropped) is the highest on
-a grid that costs the whole detector at most 0.5% of its validation detection. The test
-splits, DeepTeam, AgentDojo, ``benign_fresh.txt`` and ``benign_fresh2.txt`` are never read
-here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
-threshold and the confirmation bar. Writes ``injection_ngrams.json``. Needs numpy and pyarrow.
+A logistic regression over words, their stems and bigrams of stems
+(``guards/detectors/injection_ngrams.py``) fitted on the *train* splits only — S-Labs train,
+neuralchemy core train (its injection categories, its HackAPrompt rows and its benign rows,
+which look risky), our ``benign_tricky.txt`` and the odd lines of ``benign_everyday.txt``,
+``benign_holdout.txt``, ``benign_meta_train.txt`` (prompts about the model itself),
+``benign_fresh.txt``, ``benign_fresh2.txt`` (earlier held-out sets, looked at since),
+``attacks_written_train.txt`` and ``benign_written_train.txt`` (ours, for the detection round) —
+with risky-looking benign prompts weighted ten times. The *validation* splits (and the even
+lines of those files) choose the regularisation and the two decision thresholds: the lowest
+probability at which the whole detector (phrase rules and vocabulary layer, then this layer)
+stays within the false-positive budget on every validation benign set, and for texts longer
+than one window the lowest that flags at most 2% of 2 KB prompts made of validation benign
+rows. Then the confirmation bar (``NgramModel.confirm``: below it the vocabulary layer's
+evidence is dropped) and the veto (``NgramModel.veto``: below it a short request's phrase-rule
+evidence is damped) are each the highest on a grid that costs the whole detector at most 0.5%
+of its validation detection. The test splits, DeepTeam, AgentDojo and ``benign_fresh3.txt``
+are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation
+choice of the threshold and the confirmation bar. Writes ``injection_ngrams.json``. Needs
+numpy and pyarrow.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,12 +44,13 @@ ADDED_FP = 0.01  # validation false positives the layer may add to the rules', p
 LONG_BUDGET = 0.02  # share of 2 KB validation benign prompts the layer may flag
 CONFIRMS = tuple(round(0.05 * i, 2) for i in range(11))  # candidate confirmation bars, 0 to 0.5
 CONFIRM_COST = 0.005  # share of validation detection the confirmation bar may cost
+VETOES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # candidate vetoes: below it the rules' evidence is damped
+VETO_DAMP = 0.6  # a rule of weight 0.8 ("ignore my earlier instructions about the font") falls under 0.5
 # The shipped operating point (threshold, confirmation bar) when it differs from the validation
-# choice. The issue-7 follow-up's validation choice (0.86, 0.2) flagged 5.8% of the clean held-out
-# benign_fresh2.txt, over the 3% budget; (0.8, 0.55) is the most detection on a small grid
-# (threshold 0.75-0.9, confirmation 0.2-0.6) that keeps every benign set at or under 3%. Chosen with benign_fresh2 in view: from then on it is
-# no longer a clean held-out set (docs/guardrails.md, "Measured").
-OPERATING_POINT: tuple[float, float] | None = (0.8, 0.55)
+# choice. The follow-up round set (0.8, 0.55) by hand on benign_fresh2.txt; the detection round
+# ships the validation choice and measured it once on the clean benign_fresh3.txt
+# (docs/guardrails.md, "Measured").
+OPERATING_POINT: tuple[float, float] | None = None
 Row = tuple[str, bool, float]
 
 
@@ -58,6 +64,14 @@ def rows(split: str) -> dict[str, list[Row]]:
         "pwned": [(t, True, 1.0) for t, _ in neuralchemy(split, "direct_injection")],
         "everyday": [(t, False, RISKY_WEIGHT) for t in everyday(split) + holdout(split)],
         "meta": [(t, False, RISKY_WEIGHT) for t in halves("benign_meta_train.txt", split)],
+        # The earlier held-out sets, no longer clean (their misses were read): half train, half validate.
+        "fresh": [
+            (t, False, RISKY_WEIGHT)
+            for t in halves("benign_fresh.txt", split) + halves("benign_fresh2.txt", split)
+        ],
+        # Ours, written for the detection round: DeepTeam-style families and questions to the model.
+        "written": [(t, True, 1.0) for t in halves("attacks_written_train.txt", split)]
+        + [(t, False, RISKY_WEIGHT) for t in halves("benign_written_train.txt", split)],
     }
     if split == "train":
         out["tricky"] = [(t, False, RISKY_WEIGHT) for t in lines("benign_tricky.txt")]
@@ -169,12 +183,25 @@ def confirmation(model: NgramModel, validation: dict[str, list[Row]]) -> tuple[f
     attacks = [t for data in validation.values() for t, a, _ in data if a]
     hits = {}
     for confirm in CONFIRMS:
-        candidate = NgramModel(model.weights, model.bias, model.threshold, model.long_threshold, confirm)
+        candidate = replace(model, confirm=confirm)
         detector = InjectionDetector(ngrams=candidate)
         hits[confirm] = sum(detector.assess(t).score >= 0.5 for t in attacks)
     chosen = max(c for c, n in hits.items() if n >= hits[0.0] * (1 - CONFIRM_COST))
     report = ", ".join(f"{c}: {n}" for c, n in hits.items())
     return chosen, f"validation detection by confirmation bar {report} of {len(attacks)}"
+
+
+def veto(model: NgramModel, validation: dict[str, list[Row]]) -> tuple[float, str]:
+    """The highest veto (below it the phrase rules' evidence is damped by ``VETO_DAMP``) losing
+    at most ``CONFIRM_COST`` of validation detection beyond the confirmation bar's choice."""
+    attacks = [t for data in validation.values() for t, a, _ in data if a]
+    hits = {}
+    for bar in VETOES:
+        detector = InjectionDetector(ngrams=replace(model, veto=bar, veto_damp=VETO_DAMP))
+        hits[bar] = sum(detector.assess(t).score >= 0.5 for t in attacks)
+    chosen = max(c for c, n in hits.items() if n >= hits[0.0] * (1 - CONFIRM_COST))
+    report = ", ".join(f"{c}: {n}" for c, n in hits.items())
+    return chosen, f"validation detection by veto {report} of {len(attacks)}"
 
 
 def main() -> None:
@@ -208,10 +235,14 @@ def main() -> None:
     _, (kept, model), how = best
     confirm, report = confirmation(model, validation)
     print(f"validation choice: threshold {model.threshold}, confirmation bar {confirm}; {report}")
+    model = replace(model, confirm=confirm)
+    vetoed, report = veto(model, validation)
+    model = replace(model, veto=vetoed, veto_damp=VETO_DAMP)
+    print(f"veto {vetoed}; {report}")
     if OPERATING_POINT is not None:
         threshold, confirm = OPERATING_POINT
         long_bar = max(threshold, model.long_threshold)
-        model = NgramModel(model.weights, model.bias, threshold, long_bar, confirm)
+        model = replace(model, threshold=threshold, long_threshold=long_bar, confirm=confirm)
         how += f"; operating point threshold {threshold}, confirmation {confirm} set by hand"
         print(f"shipped operating point: threshold {threshold}, confirmation bar {confirm}")
     WEIGHTS_FILE.write_text(
@@ -222,6 +253,8 @@ def main() -> None:
                 "threshold": model.threshold,
                 "long_threshold": model.long_threshold,
                 "confirm": confirm,
+                "veto": model.veto,
+                "veto_damp": model.veto_damp,
                 "weights": dict(sorted(kept.items())),
             },
             separators=(",", ":"),

@@ -47,6 +47,22 @@ async def test_async_records_are_chained_checkpointed_and_verify(engine: AsyncEn
     assert checkpoints[-1].seq == 101  # the close record is always covered
 
 
+async def test_batches_of_every_size_are_written_whole_and_in_order(engine: AsyncEngine) -> None:
+    # SQLite writes a batch as INSERTs of 64, 32, … 1 rows: sizes around those boundaries.
+    writer = make_writer(engine)
+    await writer.start()
+    n = 0
+    for size in (1, 2, 3, 63, 64, 65, 127, 200):
+        await writer._commit([Entry(sample_event(n + k).to_record()) for k in range(size)])
+        n += size
+    await writer.stop()
+    rows = [r async for r in AuditReader(engine).records(writer.chain_id)]
+    assert [r.seq for r in rows] == list(range(n + 2))
+    assert [r.columns["request_id"] for r in rows[1:-1]] == [f"req_{k // 2}" for k in range(n)]
+    report = await service(engine).verify()
+    assert report.ok, report.problems
+
+
 class CountingStore(ChainStore):
     """The real store, counting its commits."""
 

@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 from tollhouse.audit.chain import ROW_COLUMNS, insert_records_sql
 
+ROWS_PER_INSERT = 64  # most records per multi-row INSERT (x 15 columns: far below the limits)
+
 _CONTENT_COLUMNS = (
     "event_id",
     "part",
@@ -21,9 +23,9 @@ _CHECKPOINT_COLUMNS = ("chain_id", "seq", "hash", "time_us", "key_id", "signatur
 
 
 class AppendSql(NamedTuple):
-    """One batch's statements: records, content, a checkpoint, the chain's heartbeat."""
+    """One batch's statements besides the records (``records_insert_sql``): content, a
+    checkpoint, the chain's heartbeat."""
 
-    records: str
     content: str
     checkpoint: str
     heartbeat: str
@@ -37,8 +39,30 @@ class AppendSql(NamedTuple):
             return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
 
         return cls(
-            records=insert_records_sql([mark(i) for i in range(1, len(ROW_COLUMNS) + 1)]),
             content=insert("audit_content", _CONTENT_COLUMNS),
             checkpoint=insert("audit_checkpoints", _CHECKPOINT_COLUMNS),
             heartbeat=f"UPDATE audit_chains SET heartbeat_us = {mark(1)} WHERE chain_id = {mark(2)}",  # noqa: S608
         )
+
+
+def records_insert_sql(mark: Callable[[int], str], count: int) -> str:
+    """One INSERT of ``count`` records, placeholders ``mark(1)``… row after row (the NULL
+    stand-ins mapped as in ``insert_records_sql``)."""
+    width = len(ROW_COLUMNS)
+    statements = [
+        insert_records_sql([mark(r * width + i) for i in range(1, width + 1)]) for r in range(count)
+    ]
+    head = statements[0].split(" VALUES ", 1)[0]
+    return f"{head} VALUES {', '.join(s.split(' VALUES ', 1)[1] for s in statements)}"
+
+
+def power_parts(count: int) -> list[int]:
+    """``count`` rows as INSERTs of ``ROWS_PER_INSERT`` rows, then its binary digits below
+    that: a few statement sizes cover every batch, so they stay prepared."""
+    parts = [ROWS_PER_INSERT] * (count // ROWS_PER_INSERT)
+    rest = count % ROWS_PER_INSERT
+    while rest:
+        part = 1 << (rest.bit_length() - 1)
+        parts.append(part)
+        rest -= part
+    return parts

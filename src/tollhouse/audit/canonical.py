@@ -19,7 +19,7 @@ import orjson
 
 GENESIS_PREV = bytes(32)
 MAX_SAFE_INT = 2**53 - 1
-_OPTIONS = orjson.OPT_SORT_KEYS
+CANONICAL_OPTIONS = orjson.OPT_SORT_KEYS
 
 
 class NotCanonical(ValueError):
@@ -28,7 +28,7 @@ class NotCanonical(ValueError):
 
 def canonical(record: dict[str, Any]) -> bytes:
     """The RFC 8785 bytes of ``record`` (which must be in the subset described above)."""
-    return orjson.dumps(record, option=_OPTIONS)
+    return orjson.dumps(record, option=CANONICAL_OPTIONS)
 
 
 def chain_hash(prev_hash: bytes, canonical_bytes: bytes) -> bytes:

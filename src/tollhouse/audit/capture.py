@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from tollhouse.audit.call_details import call_detail, denial_type, guard_events
+from tollhouse.audit.chain import worst_verdict
 from tollhouse.audit.events import AuditEvent, ContentRef, Verdict, format_time, new_event_id
 from tollhouse.audit.queue import ContentPiece, Entry
 from tollhouse.audit.redaction import ContentRedactor, removed_words
@@ -32,6 +33,7 @@ from tollhouse.pipeline.context import RequestContext
 # Surfaces that are calls (an LLM, a tool, an agent); others (model lists) only record denials.
 NON_CALL_SURFACES = frozenset({"models", "unknown", "ops", "mcp"})  # mcp: records its own mcp.call
 _PRINCIPAL_CACHE = 4096
+_NOBODY = ("", "", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +120,26 @@ class Capture:
         self.content = content
         # By identity: principals come from the key snapshot and are the same objects call
         # after call; hashing a frozen dataclass per record would cost more than the lookup.
-        self._principals: dict[int, tuple[Principal, dict[str, Any]]] = {}
+        # Each with its JSON and its three search columns (id, kind, org).
+        self._principals: dict[int, tuple[Principal, dict[str, Any], tuple[str, str, str]]] = {}
 
-    def _principal(self, principal: Principal) -> dict[str, Any]:
+    def _known(self, principal: Principal) -> tuple[Principal, dict[str, Any], tuple[str, str, str]]:
         found = self._principals.get(id(principal))
         if found is None or found[0] is not principal:
             if len(self._principals) >= _PRINCIPAL_CACHE:
                 self._principals.clear()
-            found = self._principals[id(principal)] = (principal, _principal_json(principal))
-        return found[1]
+            columns = (principal.id or "", principal.kind or "", principal.org_id or "")
+            found = self._principals[id(principal)] = (principal, _principal_json(principal), columns)
+        return found
+
+    def _principal(self, principal: Principal) -> dict[str, Any]:
+        return self._known(principal)[1]
+
+    def _call_columns(self, ctx: RequestContext) -> tuple[Any, ...]:
+        """The search columns a call's records share: request, principal (id, kind, org),
+        session, trace — as ``chain.index_values`` reads them from the records ``base`` starts."""
+        who = _NOBODY if ctx.principal is None else self._known(ctx.principal)[2]
+        return (ctx.request_id or "", *who, ctx.session_id or "", ctx.trace_id or "")
 
     def base(self, ctx: RequestContext) -> dict[str, Any]:
         """The fields every record of this call shares."""
@@ -157,7 +170,8 @@ class Capture:
             "time": format_time(time_us),
         }
         record["content"] = refs
-        return Entry(record, pieces, time_us=time_us)
+        index = (event_id, "llm.request", time_us, *self._call_columns(ctx), 0, "")
+        return Entry(record, pieces, time_us=time_us, index=index)
 
     def response(
         self,
@@ -181,8 +195,9 @@ class Capture:
             record["provider"] = ctx.provider
         if ctx.upstream_model:
             record["upstream_model"] = ctx.upstream_model
-        if status or ctx.status:
-            record["status"] = status or ctx.status
+        status = status or ctx.status
+        if status:
+            record["status"] = status
         if ctx.error_code:
             record["error_code"] = ctx.error_code
         if ctx.usage is not None:
@@ -196,8 +211,10 @@ class Capture:
             record["cost_micro_usd"] = round(ctx.cost * 1_000_000)
         if ctx.first_byte_at:
             record["ttfb_us"] = _micros(ctx.first_byte_at - ctx.started)
+        worst = ""
         if ctx.decisions:
-            record["verdicts"] = [v.to_json() for v in _verdicts(ctx)]
+            verdicts = record["verdicts"] = [v.to_json() for v in _verdicts(ctx)]
+            worst = worst_verdict(verdicts) or ""
         if ctx.routing is not None or ctx.verdicts:
             record["detail"] = call_detail(ctx)
         data = b"".join(ctx.stream_capture) if ctx.stream_capture is not None else ctx.response_body or b""
@@ -209,7 +226,8 @@ class Capture:
             ref, piece = self.content.keep(event_id, "response", data, _org(ctx), words=words)
             record["content"] = [ref]
             pieces = (piece,) if piece else ()
-        return Entry(record, pieces, time_us=end.time_us)
+        index = (event_id, "llm.response", end.time_us, *self._call_columns(ctx), status or 0, worst)
+        return Entry(record, pieces, time_us=end.time_us, index=index)
 
     def finished(
         self, ctx: RequestContext, end: Finished, request_recorded: bool, response_recorded: bool

@@ -3,22 +3,32 @@
 Through SQLAlchemy, one commit is a pool checkout, a greenlet hop per statement, the
 statement cache and result processing, and a rollback when the connection goes back to the
 pool — more than the rows themselves cost. Here the writer keeps one connection of the
-engine's pool for itself and writes a batch with asyncpg's own ``executemany`` (prepared
-once, rows pipelined) in one transaction. A connection that fails is given back as invalid
-and replaced on the next batch.
+engine's pool for itself and writes a batch in one transaction. A connection that fails is
+given back as invalid and replaced on the next batch.
+
+The records go in as multi-row INSERTs of 64, 32, … 1 rows (``power_parts``: seven prepared
+statements serve every batch size). A batch that is one such INSERT and nothing else — most
+strict-mode commits: no content, no checkpoint, no heartbeat due — runs without BEGIN and
+COMMIT (one statement is atomic by itself): one round trip instead of three. (``unnest`` of
+one array per column would make every batch one statement, but asyncpg's array encoding
+costs more per value than the round trips it saves.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tollhouse.audit.append_sql import AppendSql
+from tollhouse.audit.append_sql import ROWS_PER_INSERT, AppendSql, power_parts, records_insert_sql
 
 _SQL = AppendSql.with_marks(lambda i: f"${i}")
+_INSERTS = {
+    count: records_insert_sql(lambda i: f"${i}", count) for count in power_parts(2 * ROWS_PER_INSERT - 1)
+}
 
 
 class PgAppender:
@@ -39,10 +49,17 @@ class PgAppender:
     ) -> None:
         """Write one batch in one transaction: all of it is durable when this returns, or none."""
         conn = await self._connection()
+        parts = power_parts(len(rows))
         try:
+            if len(parts) == 1 and not content and checkpoint is None and now_us is None:
+                await conn.execute(_INSERTS[parts[0]], *itertools.chain.from_iterable(rows))
+                return
             async with conn.transaction():
-                if rows:
-                    await conn.executemany(_SQL.records, rows)
+                start = 0
+                for count in parts:
+                    part = rows[start : start + count]
+                    await conn.execute(_INSERTS[count], *itertools.chain.from_iterable(part))
+                    start += count
                 if content:
                     await conn.executemany(_SQL.content, content)
                 if checkpoint is not None:

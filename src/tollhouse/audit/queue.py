@@ -38,6 +38,9 @@ class Entry:
     content: tuple[ContentPiece, ...] = ()
     done: asyncio.Future[None] | None = None
     time_us: int = 0  # the record's time, when known (saves parsing it back for the index)
+    # The row's search columns when the producer knows them (``chain.index_values`` of the
+    # record, which they must equal); else the writer reads them from the record.
+    index: tuple[Any, ...] | None = None
 
 
 # A deferred producer builds its entries in the writer task, off the request's path.

@@ -15,6 +15,12 @@ checkpoint, heartbeat — is one transaction on a connection of our own:
 - a big batch (async mode) goes to one dedicated thread with its own connection, so the
   loop keeps serving while it is written.
 
+Records go in as multi-row INSERTs: one statement execution for many rows costs less than
+``executemany``'s step and reset per row. A batch of n rows is split by the binary digits of
+n (64, 32, …, 1 rows a statement), so seven statements cover every size and stay compiled:
+preparing a statement for each new row count would cost more than the rows. A batch that is
+one such INSERT and nothing else runs in autocommit: the statement is its own transaction.
+
 SQLite serialises these writes with the engine's (WAL, locks), so the rest of the audit code
 keeps using the engine.
 """
@@ -23,13 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tollhouse.audit.append_sql import AppendSql
+from tollhouse.audit.append_sql import ROWS_PER_INSERT, AppendSql, power_parts, records_insert_sql
 
 _PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000")
 _INLINE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=0", "wal_autocheckpoint=0")
@@ -39,6 +46,7 @@ _CHECKPOINT_EVERY = 200  # inline commits between two WAL checkpoints (run in th
 
 log = logging.getLogger("tollhouse.audit")
 _SQL = AppendSql.with_marks(lambda _: "?")
+_INSERTS = {count: records_insert_sql(lambda _: "?", count) for count in power_parts(2 * ROWS_PER_INSERT - 1)}
 
 
 class SqliteAppender:
@@ -138,10 +146,18 @@ def _write(
     now_us: int | None,
 ) -> None:
     """One transaction; rolled back (and the error raised) if any statement fails."""
+    parts = power_parts(len(rows))
+    if len(parts) == 1 and not content and checkpoint is None and now_us is None:
+        # One statement (most strict-mode commits): atomic by itself, no BEGIN and COMMIT.
+        conn.execute(_INSERTS[parts[0]], tuple(itertools.chain.from_iterable(rows)))
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if rows:
-            conn.executemany(_SQL.records, rows)
+        start = 0
+        for count in parts:
+            part = rows[start : start + count]
+            conn.execute(_INSERTS[count], tuple(itertools.chain.from_iterable(part)))
+            start += count
         if content:
             conn.executemany(_SQL.content, content)
         if checkpoint is not None:

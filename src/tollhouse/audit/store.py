@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
-from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, SealedRecord, insert_records_sql
+from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, insert_records_sql
 from tollhouse.audit.pg_append import PgAppender
 from tollhouse.audit.sqlite_append import SqliteAppender
 
@@ -132,28 +132,29 @@ class ChainStore:
     async def append(
         self,
         chain_id: str,
-        sealed: Sequence[SealedRecord],
+        rows: Sequence[tuple[Any, ...]],
         content: Sequence[ContentRow] = (),
         checkpoint: CheckpointRow | None = None,
         now_us: int | None = None,
     ) -> None:
         """Write one batch atomically: all of it is durable when this returns, or none of it.
 
-        ``now_us``: also record it as the chain's heartbeat."""
+        ``rows``: the records as ``chain.seal_rows`` makes them. ``now_us``: also record it as
+        the chain's heartbeat."""
         if self._appender is not None:
             await self._appender.append(
                 chain_id,
-                [s.row() for s in sealed],
+                rows,
                 [_content_tuple(c) for c in content],
                 None if checkpoint is None else _checkpoint_tuple(checkpoint),
                 now_us,
             )
             return
         async with self.engine.begin() as conn:
-            if sealed:
+            if rows:
                 # Straight to the driver: the rows are plain tuples, so SQLAlchemy's per-row
                 # parameter processing (most of the cost of a big batch) has nothing to add.
-                await conn.exec_driver_sql(self._insert_records, [s.row() for s in sealed])
+                await conn.exec_driver_sql(self._insert_records, list(rows))
             if content:
                 await conn.execute(tables.content.insert(), [_content_row(c) for c in content])
             if checkpoint is not None:

@@ -15,9 +15,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from tollhouse.audit.chain import ChainHead, SealedRecord, seal
+from tollhouse.audit.chain import ChainHead, SealedRecord, seal_rows, sealed_record
 from tollhouse.audit.checkpoint import Checkpointer
 from tollhouse.audit.events import AuditEvent, EventType
 from tollhouse.audit.lifecycle import WriterIdentity, adopt_orphans, genesis_event, new_chain_info
@@ -163,6 +163,10 @@ class ChainWriter:
             if len(queue) and not queue.urgent and len(queue) < self._batch_max and not self._stopping:
                 await _wait(queue.wake, self._flush_s)
                 queue.wake.clear()
+            elif queue.urgent and len(queue) < self._batch_max:
+                # Group commit: one more turn of the loop lets the calls whose I/O is ready in
+                # its poll queue their records into this commit (a commit costs more than a turn).
+                await asyncio.sleep(0)
             items = queue.take(self._batch_max)
             if items or self._tick_due():
                 await self._commit(items)
@@ -179,18 +183,18 @@ class ChainWriter:
         if dropped:
             entries.append(Entry(_dropped_event(dropped).to_record()))
         now_us = time.time_ns() // 1000
-        head, sealed = self.head, []
-        for n, entry in enumerate(entries, 1):
-            record, head = seal(entry.record, self.chain_id, head, entry.time_us)
-            sealed.append(record)
-            if n % _YIELD_EVERY == 0:
+        head, rows = self.head, []
+        for start in range(0, len(entries), _YIELD_EVERY):
+            if start:
                 await asyncio.sleep(0)
+            part, head = seal_rows(entries[start : start + _YIELD_EVERY], self.chain_id, head)
+            rows += part
         try:
             content = await self._seal_content(entries, now_us)
             checkpoint = self._checkpoint(head, now_us, force_checkpoint)
             beat = time.monotonic()
             heartbeat = now_us if beat - self._last_heartbeat >= _HEARTBEAT_WRITE_S else None
-            await self.store.append(self.chain_id, sealed, content, checkpoint, heartbeat)
+            await self.store.append(self.chain_id, rows, content, checkpoint, heartbeat)
             if heartbeat is not None:
                 self._last_heartbeat = beat
         except Exception as exc:
@@ -202,7 +206,7 @@ class ChainWriter:
                     raise AuditWriteFailed(str(exc)) from exc
                 await asyncio.sleep(min(_MAX_BACKOFF_S, 0.1 * 2**self._failures))
                 return
-        self._succeeded(entries, sealed, head, checkpoint)
+        self._succeeded(entries, rows, head, checkpoint)
 
     async def _expand(self, items: list[Item]) -> list[Entry]:
         entries: list[Entry] = []
@@ -220,8 +224,10 @@ class ChainWriter:
         return entries
 
     async def _seal_content(self, entries: list[Entry], now_us: int) -> list[ContentRow]:
+        if self._vault is None:  # content mode ``digest``: nothing to store
+            return []
         pieces: list[ContentPiece] = [piece for entry in entries for piece in entry.content]
-        if not pieces or self._vault is None:
+        if not pieces:
             return []
         return await self._vault.seal(pieces, now_us)
 
@@ -255,7 +261,7 @@ class ChainWriter:
     def _succeeded(
         self,
         entries: list[Entry],
-        sealed: list[SealedRecord],
+        rows: list[tuple[Any, ...]],
         head: ChainHead,
         checkpoint: CheckpointRow | None,
     ) -> None:
@@ -268,6 +274,9 @@ class ChainWriter:
             waiting.popleft()
         if checkpoint is not None and self._checkpointer is not None:
             self._checkpointer.committed(checkpoint)
+        if not self._listeners:
+            return
+        sealed = [sealed_record(row, entry.record) for row, entry in zip(rows, entries, strict=True)]
         for listener in self._listeners:
             try:
                 listener.accept(sealed)

@@ -9,6 +9,7 @@ import orjson
 
 from tests.unit.support import make_ctx
 from tollhouse.audit.capture import Capture, ContentPolicy, Finished
+from tollhouse.audit.chain import index_values
 from tollhouse.audit.events import AuditEvent, ContentRef, EventType, PrincipalRef, Usage, Verdict
 from tollhouse.audit.redaction import ContentRedactor, removed_words
 from tollhouse.identity.principal import Principal
@@ -166,6 +167,26 @@ def test_fast_records_have_the_shape_audit_events_define() -> None:
         **common,
     )
     assert response.record == expected_response.to_record()
+
+
+def test_the_search_columns_a_record_carries_are_those_its_body_gives() -> None:
+    # The writer stores ``Entry.index`` as the row's search columns; verify reads them from the body.
+    served = _served()
+    served.decisions += [Decision("guard:pii", "flag", "EMAIL"), Decision("authorize", "allow", "ok")]
+    anonymous = make_ctx(payload=PAYLOAD, headers={})
+    anonymous.status, anonymous.response_body = 502, b""
+    strict = _served()
+    strict.status = 0  # strict mode records the answer before its status is set
+    entries = [
+        entry
+        for ctx in (_served(), served, anonymous)
+        for entry in DIGEST.finished(ctx, _end(), False, False)
+    ]
+    entries.append(DIGEST.response(strict, _end(), status=200))
+    indexed = [entry for entry in entries if entry.index is not None]
+    assert len(indexed) == 7  # two per call, and the strict answer (guard verdicts carry none)
+    for entry in indexed:
+        assert entry.index == index_values(entry.record, entry.time_us)
 
 
 def test_removed_words_are_what_a_guard_took_out_of_the_prompt() -> None:

@@ -6,8 +6,18 @@ import sqlite3
 
 from tollhouse.audit import tables
 from tollhouse.audit.canonical import GENESIS_PREV, canonical, chain_hash
-from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, index_columns, insert_records_sql, seal
+from tollhouse.audit.chain import (
+    ROW_COLUMNS,
+    ChainHead,
+    index_columns,
+    index_values,
+    insert_records_sql,
+    seal,
+    seal_rows,
+    sealed_record,
+)
 from tollhouse.audit.events import AuditEvent, EventType, PrincipalRef, Verdict
+from tollhouse.audit.queue import Entry
 
 
 def test_records_chain_onto_each_other() -> None:
@@ -46,4 +56,32 @@ def test_rows_hold_the_index_columns_in_table_order() -> None:
         "org-b",
         "deny",
         event.time_us,
+    )
+
+
+def test_the_writers_rows_are_the_records_sealed_one_by_one() -> None:
+    events = [
+        AuditEvent(EventType.LLM_REQUEST, principal=PrincipalRef("agent", "a1", "org"), session_id="s"),
+        AuditEvent(EventType.LLM_RESPONSE, status=200, verdicts=(Verdict("authorize", "deny"),)),
+        AuditEvent(EventType.CHAIN_CLOSE),
+    ]
+    entries = [Entry(e.to_record(), time_us=e.time_us) for e in events]
+    # A producer that knows the search columns passes them; the others are read from the record.
+    entries[0].index = index_values(entries[0].record, events[0].time_us)
+    start = ChainHead(6, bytes(range(32)))
+    rows, head = seal_rows(entries, "c1", start)
+    expected, one_by_one = [], start
+    for event in events:
+        sealed, one_by_one = seal(event.to_record(), "c1", one_by_one, event.time_us)
+        expected.append(sealed)
+    assert head == one_by_one and [r[1] for r in rows] == [7, 8, 9]
+    assert rows == [s.row() for s in expected]
+    again = sealed_record(rows[1], entries[1].record)
+    assert (again.chain_id, again.seq, again.hash, again.body, again.record, again.time_us) == (
+        "c1",
+        8,
+        expected[1].hash,
+        expected[1].body,
+        expected[1].record,
+        events[1].time_us,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from itertools import pairwise
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +12,7 @@ from tollhouse.guards.config import InjectionGuard
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.injection import InjectionDetector, words_of
 from tollhouse.guards.detectors.injection_ngrams import (
+    STEM,
     STRIDE,
     WEIGHTS_FILE,
     WINDOW,
@@ -40,19 +41,20 @@ ABOUT_THE_MODEL = [
 ]
 
 
-def _naive_logit(model: NgramModel, words: list[str]) -> float:
-    """Each window's bias plus the weights of its own unigrams and bigrams, the best one."""
-    if len(words) <= WINDOW:
+def _naive_logit(model: NgramModel, words: list[str], window: int = WINDOW) -> float:
+    """Each window's bias plus the weights of its own words, stems and bigrams of stems, the best one."""
+    if len(words) <= window:
         spans = [words]
     else:
-        last = len(words) - WINDOW
-        spans = [words[s : s + WINDOW] for s in [*range(0, last, STRIDE), last]]
+        last = len(words) - window
+        spans = [words[s : s + window] for s in [*range(0, last, STRIDE), last]]
     best = float("-inf")
     for span in spans:
         total = model.bias
         for gram in grams(span):
-            first, _, second = gram.partition(" ")
-            total += model.weights.get((first, second) if second else first, 0.0)
+            first, _, second = gram.lstrip("~").partition(" ")
+            table = model.stems if gram.startswith("~") else model.weights
+            total += table.get((first, second) if second else first, 0.0)
         best = max(best, total)
     return best
 
@@ -60,12 +62,41 @@ def _naive_logit(model: NgramModel, words: list[str]) -> float:
 @pytest.mark.parametrize("size", [1, 2, 31, 32, 33, 47, 48, 49, 80, 313])
 def test_window_sums_equal_scoring_each_window_alone(size: int) -> None:
     rng = random.Random(size)
-    vocabulary = [f"w{i}" for i in range(12)]
-    weights = {w: rng.uniform(-1, 1) for w in vocabulary}
-    weights |= {f"{a} {b}": rng.uniform(-1, 1) for a in vocabulary for b in vocabulary if rng.random() < 0.3}
+    # Words sharing stems ("instructed", "instructions") and words shorter than a stem.
+    vocabulary = [f"instruct{i}" for i in range(6)] + [f"w{i}" for i in range(6)]
+    stems = sorted({w[:STEM] for w in vocabulary})
+    weights = {w: rng.uniform(-1, 1) for w in vocabulary if rng.random() < 0.7}
+    weights |= {f"~{s}": rng.uniform(-1, 1) for s in stems}
+    weights |= {f"~{a} {b}": rng.uniform(-1, 1) for a in stems for b in stems if rng.random() < 0.5}
     model = NgramModel.of(weights, -0.5, 0.8, 0.9)
-    words = [rng.choice([*vocabulary, "unseen"]) for _ in range(size)]
+    words = [rng.choice([*vocabulary, "unseen", "instructive"]) for _ in range(size)]
+    assert model.stems and model.weights
     assert model.logit(words) == pytest.approx(_naive_logit(model, words))
+    assert model.logit(words) == pytest.approx(_naive_logit(model, words))  # from the memos now
+
+
+def test_stems_carry_a_weight_to_other_forms_of_a_word() -> None:
+    model = NgramModel.of({"~instru": 3.0, "~ignore instru": 2.0, "ignore": 1.0}, -4.0, 0.8, 0.9)
+    # Neither "instructed" nor "instructing" has a weight of its own: the stem they share does.
+    assert model.logit(["ignore", "instructed"]) == pytest.approx(-4.0 + 1.0 + 3.0 + 2.0)
+    assert model.logit(["ignored", "instructing"]) == pytest.approx(-4.0 + 3.0 + 2.0)
+
+
+def test_word_bigrams_are_refused_in_a_weights_file() -> None:
+    with pytest.raises(ValueError, match="stems"):
+        NgramModel.of({"ignore previous": 1.0}, 0.0, 0.8, 0.9)
+
+
+def test_the_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tollhouse.guards.detectors.injection_ngrams._MEMO_SIZE", 10)
+    model = NgramModel.of({"~instru": 1.0}, 0.0, 0.8, 0.9)
+    words = [f"instruct{i}" for i in range(40)]
+    assert model.logit(words) == pytest.approx(_naive_logit(model, words))
+    assert model.logit(words) == pytest.approx(_naive_logit(model, words))
+    assert len(model._stem_of) == len(model._uni_of) == 10
+    blob = NgramModel.of({"~instru": 1.0}, 0.0, 0.8, 0.9)
+    assert blob.logit(["instruct" + "x" * 100]) == pytest.approx(1.0)
+    assert blob._stem_of == {}  # a long token is scored, not remembered
 
 
 def test_shipped_weights_are_small_and_their_thresholds_ordered() -> None:
@@ -88,7 +119,7 @@ def test_the_vocabulary_layer_counts_only_with_the_learned_layers_confirmation()
     assert model.probability(words_of(text)) < model.confirm
     assert InjectionDetector(learned=False).assess(text).score >= 0.5
     assert InjectionDetector().assess(text).score < 0.5
-    unconfirmed = NgramModel(model.weights, model.bias, model.threshold, model.long_threshold, 0.0)
+    unconfirmed = replace(model, confirm=0.0)
     assert InjectionDetector(ngrams=unconfirmed).assess(text).score >= 0.5
 
 
@@ -129,9 +160,8 @@ def test_a_long_prompt_is_judged_window_by_window() -> None:
     assert model.decides(words_of(filler)) == 0.0
     assert model.decides(words_of(filler + attack)) > 0.5
     words = words_of(filler + attack)
-    get = model.weights.get
-    bag = model.bias + sum(get(w, 0.0) for w in words) + sum(get(p, 0.0) for p in pairwise(words))
-    assert model.logit(words) > bag  # one bag of words would dilute it
+    assert len(words) > WINDOW
+    assert model.logit(words) > _naive_logit(model, words, window=len(words))  # one bag would dilute it
 
 
 def test_words_are_read_as_the_detector_reads_them() -> None:

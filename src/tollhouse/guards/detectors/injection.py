@@ -3,14 +3,15 @@
 Layers: the text is unmasked (zero-width, bidi and tag characters; homoglyphs; NFKC), the
 phrasebook rules whose trigger words occur are matched sentence by sentence, the vocabulary
 layer scores word families in windows of up to 24 words (``injection_lexicon.py``), the
-learned layer scores word n-grams in windows of up to 32 (``injection_ngrams.py``) and
-confirms the vocabulary layer's evidence (which counts only from its ``confirm`` up), the
-disguises themselves count as evidence, and payloads hidden in base64, hex, URL-encoding,
-rot13 or leetspeak are decoded and scored again. Evidence combines as ``1 - prod(1 - w)``
-within a sentence; across sentences the strongest counts. Text that reaches the model
-indirectly — tool results, MCP results, agent messages — is judged against a lower threshold
-and without the vocabulary and learned layers (documents talk about prompts and rules all the
-time).
+learned layer scores words, stems and bigrams of stems in windows of up to 32
+(``injection_ngrams.py``), confirms the vocabulary layer's evidence (which counts only from its
+``confirm`` up) and damps a phrase rule's in a short request it finds benign (below its
+``veto``), the disguises themselves count as evidence, and payloads hidden in base64, hex,
+URL-encoding, rot13 or leetspeak are decoded and scored again. Evidence combines as
+``1 - prod(1 - w)`` within a sentence; across sentences the strongest counts. Text that reaches
+the model indirectly — tool results, MCP results, agent messages — is judged against a lower
+threshold and without the vocabulary and learned layers (documents talk about prompts and rules
+all the time).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from operator import lt
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.injection_lexicon import CORE_WORDS, families, score_words
-from tollhouse.guards.detectors.injection_ngrams import NgramModel, default_model
+from tollhouse.guards.detectors.injection_ngrams import WINDOW, NgramModel, default_model
 from tollhouse.guards.detectors.injection_rules import RULES, Rule
 from tollhouse.guards.detectors.injection_weights import FLOOR
 from tollhouse.guards.normalize import ascii_lower, hidden_payloads, unmask
@@ -34,6 +35,13 @@ INDIRECT_SCOPES = frozenset({Scope.TOOL_OUTPUT, Scope.MCP_RESULT, Scope.A2A_PART
 _MAX_DECODED = 4
 _CHEAP_RESCAN = 400  # characters: decoded payloads up to this long are rescanned unconditionally
 _LEET = str.maketrans("013457@$", "oieastas")
+_SEPARATOR_CHARS = '!"#%&()*+,./:;=?[\\]^`{}~_'  # _SEPARATORS' but "$" and "@", letters in leetspeak
+_SPACED = bytes.maketrans(
+    _SEPARATOR_CHARS.encode() + b"$@", b" " * (len(_SEPARATOR_CHARS) + 2)
+)  # _SEPARATORS
+_LEET_SPACED = bytes.maketrans(
+    b"013457@$" + _SEPARATOR_CHARS.encode(), b"oieastas" + b" " * len(_SEPARATOR_CHARS)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,11 @@ class Assessment:
 
 def _combine(scores: dict[str, float], kind: str, weight: float) -> None:
     scores[kind] = 1.0 - (1.0 - scores.get(kind, 0.0)) * (1.0 - weight)
+
+
+def _damp(scores: dict[str, float], factor: float) -> None:
+    for kind in scores:
+        scores[kind] *= factor
 
 
 def _total(scores: dict[str, float]) -> float:
@@ -128,21 +141,31 @@ def vocabulary_units(plain: str, spaced: str) -> list[frozenset[str]]:
 _WINDOW, _OVERLAP = 360, 120  # characters: every rule's match is shorter than the overlap
 
 
+_SENTENCE_END = re.compile(r"\. |\n")
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     """``[start, end)`` of each line or ". "-separated sentence of ``text`` (long ones in
-    overlapping windows)."""
+    overlapping windows). The ends are found by one regex scan in C."""
     spans: list[tuple[int, int]] = []
-    start, size = 0, len(text)
-    while start < size:
-        line = text.find("\n", start)
-        line = size if line < 0 else line
-        stop = text.find(". ", start, line)
-        end = line if stop < 0 else stop
-        # Text without full stops is cut into overlapping windows: no rule spans more.
-        for at in range(start, max(start + 1, end - _OVERLAP), _WINDOW - _OVERLAP):
-            spans.append((at, min(end, at + _WINDOW)))
-        start = end + (1 if end == line else 2)
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        stop = match.start()
+        if stop - start <= _WINDOW:
+            spans.append((start, stop))
+        else:
+            _add_windows(spans, start, stop)
+        start = match.end()
+    if len(text) - start <= _WINDOW:
+        spans.append((start, len(text)))
+    else:
+        _add_windows(spans, start, len(text))
     return spans
+
+
+def _add_windows(spans: list[tuple[int, int]], start: int, stop: int) -> None:
+    """Text without full stops, cut into overlapping windows: no rule spans more."""
+    spans += [(at, min(stop, at + _WINDOW)) for at in range(start, stop - _OVERLAP, _WINDOW - _OVERLAP)]
 
 
 class InjectionDetector:
@@ -172,6 +195,7 @@ class InjectionDetector:
         self._index = {word: frozenset(found) for word, found in index.items()}
         self._keys = frozenset(self._index)
         self._known = frozenset(w for w in self._keys | CORE_WORDS if len(w) > 3)  # not "im", "u"
+        self._known_ascii = frozenset(w.encode() for w in self._known)
 
     def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
         indirect = scope in INDIRECT_SCOPES
@@ -201,6 +225,11 @@ class InjectionDetector:
         scores, best = self._rule_evidence(plain, sentences, words, len(text) if not same else None)
         model = self._ngrams if lexicon else None
         learned = model.probability(tokens) if model is not None else 1.0
+        # A phrase rule's match in a short request the learned layer finds benign ("ignore my
+        # earlier instructions about the font") counts for less; longer texts keep it (the layer
+        # judges them by their worst window, and the veto was chosen on short requests).
+        if model is not None and learned < model.veto and scores and len(tokens) <= WINDOW:
+            _damp(scores, model.veto_damp)
         # The vocabulary layer's families cannot tell "what are your rules?" from an attack: its
         # evidence counts only when the learned layer finds the text at least a little suspicious.
         if lexicon and not CORE_WORDS.isdisjoint(words) and learned >= (model.confirm if model else 0.0):
@@ -248,13 +277,14 @@ class InjectionDetector:
         awake = {n for n in candidates if not any(map(words.isdisjoint, self._rules[n].requires))}
         awake_keys = frozenset(word for word in keys if not awake.isdisjoint(self._index[word]))
         top_total, top_scores = 0.0, {}
+        index = self._index
         for start, end, toks in sentences if awake_keys else ():
             if awake_keys.isdisjoint(toks):  # C-level over the list: no set for most sentences
                 continue
             found = set(toks)
-            sentence = plain[start:end]
             hit = found & awake_keys
-            woken = set().union(*(self._index[word] for word in hit)) & awake
+            woken = set().union(*map(index.__getitem__, hit)) & awake
+            sentence = plain[start:end]
             local: dict[str, float] = {}
             for number in woken:
                 rule = self._rules[number]
@@ -277,27 +307,32 @@ class InjectionDetector:
                 top_total, top_scores = total, local
         return dict(top_scores), best
 
+    def _new_known_words(self, spaced: bytes, words: set[str]) -> bool:
+        """Whether ``spaced`` (ASCII, lower-case, punctuation spaced out) holds a word the rules or
+        the vocabulary know that ``words`` lack: set operations in C, no loop per word."""
+        known = self._known_ascii.intersection(spaced.split())
+        return bool(known) and bool(known.difference(map(str.encode, self._known.intersection(words))))
+
     def _decoded_evidence(
         self, scores: dict[str, float], text: str, body: str, plain: str, words: set[str], lexicon: bool
     ) -> None:
         """Add what hidden payloads (encodings, leetspeak) hold, when decoding revealed more."""
         hidden_texts = hidden_payloads(text, body)[:_MAX_DECODED]
-        # Leetspeak: the words that reading digits as letters changes ("1nstruct10ns"), and a
-        # rescan only when one of them is a word the rules or the vocabulary know (not "md5" or
-        # "ipv4"). Set operations, no loop per word.
-        if any(d in plain for d in "013457$@"):
-            # On the ASCII text: str.translate is fast there. "$" and "@" are letters here.
-            unleet = plain.translate(_LEET).translate(_SEPARATORS).split()
-            if not self._known.isdisjoint(set(unleet) - words):
-                hidden_texts.append(body.translate(_LEET))
+        # Leetspeak: a rescan only when reading digits as letters ("1nstruct10ns"; "$" and "@"
+        # too) yields a word the rules or the vocabulary know (not "md5" or "ipv4"): one
+        # bytes.translate and set operations, no loop per word.
+        if any(map(plain.__contains__, "013457$@")) and self._new_known_words(
+            plain.encode().translate(_LEET_SPACED), words
+        ):
+            hidden_texts.append(body.translate(_LEET))
         before = _total(scores)
         for decoded in hidden_texts:
             # A long decoded text is rescanned only when decoding brought in a word the rules
             # or the vocabulary know: rot13 of a whole benign 2 KB prompt (it mentions "rot13")
             # is gibberish. Short payloads are always rescanned (the learned layer knows more).
             if len(decoded) > _CHEAP_RESCAN:
-                news = set(ascii_lower(decoded).translate(_SEPARATORS).split()) - words
-                if self._known.isdisjoint(news):
+                ascii_text = decoded.encode("ascii", "ignore").lower()
+                if not self._new_known_words(ascii_text.translate(_SPACED), words):
                     continue
             found_score = self.assess(decoded, decode=False, lexicon=lexicon).score
             if found_score >= 0.3 and found_score > before + 0.1:  # the disguise hid something

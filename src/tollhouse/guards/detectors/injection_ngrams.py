@@ -1,35 +1,51 @@
-"""The learned layer of the injection heuristics: a linear model over word n-grams.
+"""The learned layer of the injection heuristics: a linear model over words and their stems.
 
-A logistic regression over word unigrams and bigrams, fitted by ``python -m
-eval.train_ngrams`` on the train splits only and shipped as ``injection_ngrams.json`` (the
-n-grams that kept a weight, a bias and two decision thresholds chosen on the validation
-splits). Scoring is dictionary look-ups in pure Python: each word position gets the weight
-of its unigram and of the bigram ending there, a prefix sum adds them up, and a text is as
-suspicious as its worst window of up to 32 words (the length of the requests it was fitted
-on), so a long benign prompt is not judged as one bag of words. It also vouches for the
-vocabulary layer: that layer's word families cannot tell "what are your rules?" from an attack,
-so its evidence counts only when this layer gives the text at least a small probability
-(``confirm``). No dependency, no model download; a few tens of microseconds for a 2 KB prompt.
+A logistic regression over words, their stems (the first six letters: "instructions",
+"instructed" → "instru") and bigrams of stems, fitted by ``python -m eval.train_ngrams`` on the
+train splits only and shipped as ``injection_ngrams.json`` (the features that kept a weight, a
+bias, two decision thresholds, a confirmation bar and a veto chosen on the validation splits).
+Stems carry what was learned from one form of a word to its others, which paraphrased attacks
+rely on. Scoring is dictionary look-ups in pure Python: each word position gets the weight of
+its word and stem and of the bigram of stems ending there, a prefix sum adds them up, and a
+text is as suspicious as its worst window of up to 32 words (the length of the requests it was
+fitted on), so a long benign prompt is not judged as one bag of words. It also vouches for the
+phrase rules and the vocabulary layer: that layer's word families cannot tell "what are your
+rules?" from an attack, so its evidence counts only when this layer gives the text at least a
+small probability (``confirm``), and a phrase rule's match in a short request this layer finds
+benign counts for less (``veto``). No dependency, no model download; tens of microseconds for
+a 2 KB prompt.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, pairwise, repeat
 from operator import add
 from pathlib import Path
+from typing import cast
 
 WEIGHTS_FILE = Path(__file__).with_name("injection_ngrams.json")
 WINDOW, STRIDE = 32, 16  # words: the layer reads at most 32 at a time, windows overlap by half
 
 
+STEM = 6  # characters: a word's prefix, its stem feature ("instructions", "instructed": "instru")
+_STEM = slice(0, STEM)
+_MEMO_SIZE = 50_000  # words whose stem and unigram weight are remembered
+_MEMO_WORD = 40  # characters: longer tokens (base64 blobs, URLs) are not remembered
+
+
 def grams(words: list[str]) -> list[str]:
-    """The n-grams of ``words`` in position order: each word, then the bigram ending at it."""
+    """The features of ``words`` as the weights file spells them: each word, each word's stem
+    and each bigram of stems ("ignored", "~ignore", "~ignore previo"). Stems carry what was
+    learned from one form of a word to its others, which paraphrased attacks rely on; bigrams
+    of stems rather than of words cost no more and did as well on validation data."""
+    stems = [w[_STEM] for w in words]
     out = list(words)
-    out += [f"{a} {b}" for a, b in pairwise(words)]
+    out += [f"~{s}" for s in stems]
+    out += [f"~{a} {b}" for a, b in pairwise(stems)]
     return out
 
 
@@ -40,11 +56,17 @@ Gram = str | tuple[str, str]  # a word, or two in a row (tuples: hashing reuses 
 class NgramModel:
     """Fitted weights and the probabilities from which a text counts as an attack."""
 
-    weights: dict[Gram, float]
+    weights: dict[Gram, float]  # words and bigrams
     bias: float
     threshold: float  # texts of one window
     long_threshold: float  # texts of several windows: each window is a chance of a false alarm
     confirm: float = 0.0  # below this probability the vocabulary layer's evidence is dropped
+    veto: float = 0.0  # below this probability the phrase rules' evidence is damped
+    veto_damp: float = 1.0
+    stems: dict[Gram, float] = field(default_factory=dict)  # stems and bigrams of stems
+    # Memos filled as words are seen: word -> its stem, word -> the weights of the word and its stem.
+    _stem_of: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _uni_of: dict[str, float] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -54,13 +76,21 @@ class NgramModel:
         threshold: float,
         long_threshold: float,
         confirm: float = 0.0,
+        veto: float = 0.0,
+        veto_damp: float = 1.0,
     ) -> NgramModel:
-        """A model from weights keyed as ``grams`` spells them ("word", "two words")."""
+        """A model from weights keyed as ``grams`` spells them ("word", "~stem", "~two stems")."""
         weights: dict[Gram, float] = {}
+        stems: dict[Gram, float] = {}
         for gram, weight in spelled.items():
-            first, _, second = gram.partition(" ")
-            weights[(first, second) if second else first] = float(weight)
-        return cls(weights, bias, threshold, long_threshold, confirm)
+            first, _, second = gram.lstrip("~").partition(" ")
+            if gram.startswith("~"):
+                stems[(first, second) if second else first] = float(weight)
+            elif second:
+                raise ValueError(f"bigrams are of stems (~{gram}), not of words: {gram}")
+            else:
+                weights[first] = float(weight)
+        return cls(weights, bias, threshold, long_threshold, confirm, veto, veto_damp, stems)
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> NgramModel:
@@ -71,14 +101,22 @@ class NgramModel:
             float(data["threshold"]),
             float(data["long_threshold"]),
             float(data["confirm"]),
+            float(data.get("veto", 0.0)),
+            float(data.get("veto_damp", 1.0)),
         )
 
     def logit(self, words: list[str]) -> float:
         """The highest logit over the windows of ``words``: C-level maps and sums, no loop
         per word in Python."""
-        get = self.weights.get
-        uni = list(map(get, words, repeat(0.0)))
-        bi = list(map(get, pairwise(words), repeat(0.0)))  # bi[i]: words i, i+1
+        # Each word's stem and unigram weight (the word's plus its stem's) from memos: a look-up
+        # each instead of a slice, two look-ups and an addition, and stems whose hashes are
+        # already cached when the bigrams of stems are looked up.
+        memo = list(map(self._stem_of.get, words))
+        if None in memo:
+            stems, uni = self._remember(words)
+        else:
+            stems, uni = cast(list[str], memo), list(map(self._uni_of.__getitem__, words))
+        bi = list(map(self.stems.get, pairwise(stems), repeat(0.0)))  # bi[i]: the stems of words i, i+1
         if len(words) <= WINDOW:
             return self.bias + sum(uni) + sum(bi)
         # Word i carries its unigram and the bigram ending at it: windows are prefix-sum spans,
@@ -87,6 +125,25 @@ class NgramModel:
         last = len(words) - WINDOW
         starts = [*range(0, last, STRIDE), last]
         return self.bias + float(max(sums[s + WINDOW] - sums[s] - (bi[s - 1] if s else 0.0) for s in starts))
+
+    def _remember(self, words: list[str]) -> tuple[list[str], list[float]]:
+        """The stems and unigram weights of ``words``, the words the memos lacked added to them
+        while they are small (a stream of made-up words or long blobs cannot grow them without
+        bound)."""
+        get, stem_weight, stem_of, uni_of = self.weights.get, self.stems.get, self._stem_of, self._uni_of
+        stems, uni = [], []
+        for word in words:
+            stem = stem_of.get(word)
+            if stem is None:
+                stem = word[_STEM]
+                weight = get(word, 0.0) + stem_weight(stem, 0.0)
+                if len(stem_of) < _MEMO_SIZE and len(word) <= _MEMO_WORD:
+                    stem_of[word], uni_of[word] = stem, weight
+            else:
+                weight = uni_of[word]
+            stems.append(stem)
+            uni.append(weight)
+        return stems, uni
 
     def probability(self, words: list[str]) -> float:
         """The model's probability that ``words`` are an attack (the worst window's)."""

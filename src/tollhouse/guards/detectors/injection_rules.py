@@ -92,6 +92,16 @@ _META_TRIGGERS = (
     "operating window"
 )
 
+# Override verbs and instruction nouns of other languages, as the detector sees them (ASCII only;
+# English "ignore" and "instructions" are left to the English rules, which want more context).
+_ML_VERBS = "ignora ignorez ignorar ignoriere ignorieren negeer olvida oublie oubliez vergiss vergessen dimentica esqueca esquece esquea"
+_ML_VERB = "|".join(_ML_VERBS.split())
+_ML_OBJECTS = (
+    "instrucciones instrucoes instrues anweisungen instruktionen instructies istruzioni regeln reglas "
+    "regole consignes regras regels vorgaben indicaciones directrices richtlinien einschrnkungen restricciones"
+)
+_ML_OBJ = "|".join(_ML_OBJECTS.split())
+
 RULES: tuple[Rule, ...] = (
     # "Ignore your previous iunstructions": whatever the noun (or its misspelling) after it.
     _rule(
@@ -142,6 +152,28 @@ RULES: tuple[Rule, ...] = (
         0.5,
         "instead",
         r"\binstead\b.{0,30}\b(?:of\s+)?(?:your|the)\s+(?:instructions|task|rules|guidelines)\b",
+    ),
+    # The same in Spanish, Portuguese, French, Italian, German and Dutch ("ignora todas las
+    # instrucciones anteriores"). Accented letters are dropped before matching: "instruções" is
+    # "instrues" here, "Einschränkungen" "einschrnkungen".
+    # The learned layer reads English only, so its veto damps these: 0.9 keeps them over 0.5.
+    _rule(
+        "instruction_override",
+        0.9,
+        _ML_VERBS,
+        rf"\b(?:{_ML_VERB})\w*(?:\s+\S+){{0,4}}?\s+(?:{_ML_OBJ})\b",
+        _ML_OBJECTS,
+        lead=True,
+    ),
+    # Goal redirection: "your new objective is", "your goal has been redefined".
+    _rule(
+        "instruction_override",
+        0.6,
+        "your",
+        r"\byour\s+(?:new|real|true|actual|updated|primary|only)\s+(?:goal|objective|purpose|mission|directive|priority)\s+(?:is|now|has|will)\b"
+        r"|\byour\s+(?:goal|objective|purpose|mission|directive|task)\s+(?:has|have)\s+(?:been\s+)?(?:changed|updated|redefined|overridden|replaced|reassigned)\b",
+        "goal objective purpose mission directive task priority",
+        lead=True,
     ),
     # System-prompt extraction: "reveal your system prompt", "output your configuration".
     _rule(
