@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from tollhouse.audit.chain import ROW_COLUMNS, insert_records_sql
 
@@ -23,9 +24,10 @@ _CHECKPOINT_COLUMNS = ("chain_id", "seq", "hash", "time_us", "key_id", "signatur
 
 
 class AppendSql(NamedTuple):
-    """One batch's statements besides the records (``records_insert_sql``): content, a
+    """One batch's statements: records (multi-row INSERTs by row count), content, a
     checkpoint, the chain's heartbeat."""
 
+    records: dict[int, str]
     content: str
     checkpoint: str
     heartbeat: str
@@ -39,10 +41,20 @@ class AppendSql(NamedTuple):
             return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
 
         return cls(
+            records={n: records_insert_sql(mark, n) for n in power_parts(2 * ROWS_PER_INSERT - 1)},
             content=insert("audit_content", _CONTENT_COLUMNS),
             checkpoint=insert("audit_checkpoints", _CHECKPOINT_COLUMNS),
             heartbeat=f"UPDATE audit_chains SET heartbeat_us = {mark(1)} WHERE chain_id = {mark(2)}",  # noqa: S608
         )
+
+    def record_inserts(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, tuple[Any, ...]]]:
+        """``rows`` as (statement, flat parameters) pairs, one per ``power_parts`` piece."""
+        inserts, start = [], 0
+        for count in power_parts(len(rows)):
+            params = tuple(itertools.chain.from_iterable(rows[start : start + count]))
+            inserts.append((self.records[count], params))
+            start += count
+        return inserts
 
 
 def records_insert_sql(mark: Callable[[int], str], count: int) -> str:

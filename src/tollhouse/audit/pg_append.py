@@ -17,18 +17,14 @@ costs more per value than the round trips it saves.)
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tollhouse.audit.append_sql import ROWS_PER_INSERT, AppendSql, power_parts, records_insert_sql
+from tollhouse.audit.append_sql import AppendSql
 
 _SQL = AppendSql.with_marks(lambda i: f"${i}")
-_INSERTS = {
-    count: records_insert_sql(lambda i: f"${i}", count) for count in power_parts(2 * ROWS_PER_INSERT - 1)
-}
 
 
 class PgAppender:
@@ -49,17 +45,14 @@ class PgAppender:
     ) -> None:
         """Write one batch in one transaction: all of it is durable when this returns, or none."""
         conn = await self._connection()
-        parts = power_parts(len(rows))
+        inserts = _SQL.record_inserts(rows)
         try:
-            if len(parts) == 1 and not content and checkpoint is None and now_us is None:
-                await conn.execute(_INSERTS[parts[0]], *itertools.chain.from_iterable(rows))
+            if len(inserts) == 1 and not content and checkpoint is None and now_us is None:
+                await conn.execute(inserts[0][0], *inserts[0][1])
                 return
             async with conn.transaction():
-                start = 0
-                for count in parts:
-                    part = rows[start : start + count]
-                    await conn.execute(_INSERTS[count], *itertools.chain.from_iterable(part))
-                    start += count
+                for sql, params in inserts:
+                    await conn.execute(sql, *params)
                 if content:
                     await conn.executemany(_SQL.content, content)
                 if checkpoint is not None:

@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tollhouse.audit.append_sql import ROWS_PER_INSERT, AppendSql, power_parts, records_insert_sql
+from tollhouse.audit.append_sql import AppendSql
 
 _PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000")
 _INLINE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=0", "wal_autocheckpoint=0")
@@ -46,7 +45,6 @@ _CHECKPOINT_EVERY = 200  # inline commits between two WAL checkpoints (run in th
 
 log = logging.getLogger("tollhouse.audit")
 _SQL = AppendSql.with_marks(lambda _: "?")
-_INSERTS = {count: records_insert_sql(lambda _: "?", count) for count in power_parts(2 * ROWS_PER_INSERT - 1)}
 
 
 class SqliteAppender:
@@ -146,18 +144,15 @@ def _write(
     now_us: int | None,
 ) -> None:
     """One transaction; rolled back (and the error raised) if any statement fails."""
-    parts = power_parts(len(rows))
-    if len(parts) == 1 and not content and checkpoint is None and now_us is None:
+    inserts = _SQL.record_inserts(rows)
+    if len(inserts) == 1 and not content and checkpoint is None and now_us is None:
         # One statement (most strict-mode commits): atomic by itself, no BEGIN and COMMIT.
-        conn.execute(_INSERTS[parts[0]], tuple(itertools.chain.from_iterable(rows)))
+        conn.execute(*inserts[0])
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
-        start = 0
-        for count in parts:
-            part = rows[start : start + count]
-            conn.execute(_INSERTS[count], tuple(itertools.chain.from_iterable(part)))
-            start += count
+        for sql, params in inserts:
+            conn.execute(sql, params)
         if content:
             conn.executemany(_SQL.content, content)
         if checkpoint is not None:
