@@ -6,9 +6,9 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from tollhouse.audit.chain import ROW_COLUMNS, insert_records_sql
+from tollhouse.audit.chain import ROW_COLUMNS, SQLITE_ROW_COLUMNS, insert_records_sql, sqlite_row
 
-ROWS_PER_INSERT = 64  # most records per multi-row INSERT (x 15 columns: far below the limits)
+ROWS_PER_INSERT = 64  # most records per multi-row INSERT (x 15 columns at most: far below the limits)
 
 _CONTENT_COLUMNS = (
     "event_id",
@@ -31,38 +31,46 @@ class AppendSql(NamedTuple):
     content: str
     checkpoint: str
     heartbeat: str
+    # A sealed row to the values the records' INSERT binds (None: all of them).
+    project: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
 
     @classmethod
-    def with_marks(cls, mark: Callable[[int], str]) -> AppendSql:
-        """The statements with ``mark(i)`` as the i-th placeholder (from 1): ``?`` or ``$i``."""
+    def with_marks(cls, mark: Callable[[int], str], sqlite: bool = False) -> AppendSql:
+        """The statements with ``mark(i)`` as the i-th placeholder (from 1): ``?`` or ``$i``.
+
+        ``sqlite``: records bind ``SQLITE_ROW_COLUMNS`` (SQLite derives the other search
+        columns from the body)."""
+        columns = SQLITE_ROW_COLUMNS if sqlite else ROW_COLUMNS
 
         def insert(table: str, columns: tuple[str, ...]) -> str:
             marks = ", ".join(mark(i) for i in range(1, len(columns) + 1))
             return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
 
         return cls(
-            records={n: records_insert_sql(mark, n) for n in power_parts(2 * ROWS_PER_INSERT - 1)},
+            records={n: records_insert_sql(mark, n, columns) for n in power_parts(2 * ROWS_PER_INSERT - 1)},
             content=insert("audit_content", _CONTENT_COLUMNS),
             checkpoint=insert("audit_checkpoints", _CHECKPOINT_COLUMNS),
             heartbeat=f"UPDATE audit_chains SET heartbeat_us = {mark(1)} WHERE chain_id = {mark(2)}",  # noqa: S608
+            project=sqlite_row if sqlite else None,
         )
 
     def record_inserts(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, tuple[Any, ...]]]:
         """``rows`` as (statement, flat parameters) pairs, one per ``power_parts`` piece."""
-        inserts, start = [], 0
+        inserts, start, project = [], 0, self.project
         for count in power_parts(len(rows)):
-            params = tuple(itertools.chain.from_iterable(rows[start : start + count]))
+            part = rows[start : start + count]
+            params = tuple(itertools.chain.from_iterable(part if project is None else map(project, part)))
             inserts.append((self.records[count], params))
             start += count
         return inserts
 
 
-def records_insert_sql(mark: Callable[[int], str], count: int) -> str:
+def records_insert_sql(mark: Callable[[int], str], count: int, columns: Sequence[str] = ROW_COLUMNS) -> str:
     """One INSERT of ``count`` records, placeholders ``mark(1)``… row after row (the NULL
     stand-ins mapped as in ``insert_records_sql``)."""
-    width = len(ROW_COLUMNS)
+    width = len(columns)
     statements = [
-        insert_records_sql([mark(r * width + i) for i in range(1, width + 1)]) for r in range(count)
+        insert_records_sql([mark(r * width + i) for i in range(1, width + 1)], columns) for r in range(count)
     ]
     head = statements[0].split(" VALUES ", 1)[0]
     return f"{head} VALUES {', '.join(s.split(' VALUES ', 1)[1] for s in statements)}"

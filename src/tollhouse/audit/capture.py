@@ -159,19 +159,29 @@ class Capture:
             base["route"] = ctx.model
         return base
 
-    def request(self, ctx: RequestContext, time_us: int, base: dict[str, Any] | None = None) -> Entry:
-        """``llm.request``: who asks which route what (the prompt by digest, stored per the mode)."""
+    def request(
+        self,
+        ctx: RequestContext,
+        time_us: int,
+        base: dict[str, Any] | None = None,
+        columns: tuple[Any, ...] | None = None,
+    ) -> Entry:
+        """``llm.request``: who asks which route what (the prompt by digest, stored per the mode).
+
+        ``base`` and ``columns``: the call's shared fields and search columns, when the caller
+        already has them (``finished`` builds both records from one of each)."""
         event_id = new_event_id()
         refs, pieces = request_content(self.content, event_id, ctx)
+        # One dict display: the record is built at its final size, never resized key by key.
         record = {
             **(base or self.base(ctx)),
             "type": "llm.request",
             "id": event_id,
             "time": format_time(time_us),
+            "content": refs,
         }
-        record["content"] = refs
-        index = (event_id, "llm.request", time_us, *self._call_columns(ctx), 0, "")
-        return Entry(record, pieces, time_us=time_us, index=index)
+        index = (event_id, "llm.request", time_us, *(columns or self._call_columns(ctx)), 0, "")
+        return Entry(record, pieces, None, time_us, index)
 
     def response(
         self,
@@ -179,18 +189,20 @@ class Capture:
         end: Finished,
         status: int | None = None,
         base: dict[str, Any] | None = None,
+        columns: tuple[Any, ...] | None = None,
     ) -> Entry:
         """``llm.response``: outcome, usage, cost, latency, verdicts (the answer by digest).
 
         ``status`` is the one about to be sent, when the record is made before sending (strict)."""
         event_id = new_event_id()
+        time_us = end.time_us
         record = {
             **(base or self.base(ctx)),
             "type": "llm.response",
             "id": event_id,
-            "time": format_time(end.time_us),
+            "time": format_time(time_us),
+            "latency_us": int((end.perf - ctx.started) * 1_000_000),
         }
-        record["latency_us"] = int((end.perf - ctx.started) * 1_000_000)
         if ctx.provider:
             record["provider"] = ctx.provider
         if ctx.upstream_model:
@@ -200,8 +212,9 @@ class Capture:
             record["status"] = status
         if ctx.error_code:
             record["error_code"] = ctx.error_code
-        if ctx.usage is not None:
-            prompt, completion = ctx.usage.prompt_tokens, ctx.usage.completion_tokens
+        usage = ctx.usage
+        if usage is not None:
+            prompt, completion = usage.prompt_tokens, usage.completion_tokens
             record["usage"] = {
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
@@ -210,14 +223,14 @@ class Capture:
         if ctx.cost is not None:
             record["cost_micro_usd"] = round(ctx.cost * 1_000_000)
         if ctx.first_byte_at:
-            record["ttfb_us"] = _micros(ctx.first_byte_at - ctx.started)
+            record["ttfb_us"] = int((ctx.first_byte_at - ctx.started) * 1_000_000)
         worst = ""
         if ctx.decisions:
             verdicts = record["verdicts"] = [v.to_json() for v in _verdicts(ctx)]
             worst = worst_verdict(verdicts) or ""
         if ctx.routing is not None or ctx.verdicts:
             record["detail"] = call_detail(ctx)
-        data = b"".join(ctx.stream_capture) if ctx.stream_capture is not None else ctx.response_body or b""
+        data = b"".join(ctx.stream_capture) if ctx.stream_capture is not None else ctx.response_body
         pieces: tuple[ContentPiece, ...] = ()
         if data:
             words: Collection[str] = ()
@@ -225,9 +238,10 @@ class Capture:
                 words = removed_words(ctx.body, orjson.dumps(ctx.payload))
             ref, piece = self.content.keep(event_id, "response", data, _org(ctx), words=words)
             record["content"] = [ref]
-            pieces = (piece,) if piece else ()
-        index = (event_id, "llm.response", end.time_us, *self._call_columns(ctx), status or 0, worst)
-        return Entry(record, pieces, time_us=end.time_us, index=index)
+            if piece is not None:
+                pieces = (piece,)
+        index = (event_id, "llm.response", time_us, *(columns or self._call_columns(ctx)), status or 0, worst)
+        return Entry(record, pieces, None, time_us, index)
 
     def finished(
         self, ctx: RequestContext, end: Finished, request_recorded: bool, response_recorded: bool
@@ -240,13 +254,13 @@ class Capture:
                 return self.denial(ctx, end)
             if ctx.surface in NON_CALL_SURFACES:
                 return []
-        base = self.base(ctx)
-        entries = (
-            []
-            if request_recorded
-            else [self.request(ctx, end.time_us - _micros(end.perf - ctx.started), base)]
-        )
-        entries.append(self.response(ctx, end, base=base))
+        base, columns = self.base(ctx), self._call_columns(ctx)
+        response = self.response(ctx, end, None, base, columns)
+        if request_recorded:
+            entries = [response]
+        else:
+            started_us = end.time_us - _micros(end.perf - ctx.started)
+            entries = [self.request(ctx, started_us, base, columns), response]
         if ctx.decisions or ctx.verdicts:
             entries += self.guards(ctx, end, base)
         return entries

@@ -9,6 +9,7 @@ body by ``index_columns``, so a verifier can check that nobody edited a column b
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -83,14 +84,25 @@ NULL_STAND_INS = {
 }
 
 
-def insert_records_sql(marks: Sequence[str]) -> str:
+# The search columns SQLite computes from the body itself (virtual generated columns, see the
+# migration ``audit_0003``): a SQLite row binds only the others, ``SQLITE_ROW_COLUMNS``.
+DERIVED_ON_SQLITE = frozenset(
+    {"request_id", "principal_id", "principal_kind", "org_id", "trace_id", "status"}
+)
+SQLITE_ROW_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in DERIVED_ON_SQLITE)
+# A row of ``ROW_COLUMNS`` values to the values of ``SQLITE_ROW_COLUMNS``, in C.
+sqlite_row = operator.itemgetter(*(ROW_COLUMNS.index(c) for c in SQLITE_ROW_COLUMNS))
+
+
+def insert_records_sql(marks: Sequence[str], columns: Sequence[str] = ROW_COLUMNS) -> str:
     """The INSERT of one row into ``audit_records`` with the driver's placeholders ``marks``
-    (one per ``ROW_COLUMNS``), mapping the NULL stand-ins of ``SealedRecord.row`` to NULL."""
+    (one per column of ``columns``: ``ROW_COLUMNS``, or ``SQLITE_ROW_COLUMNS`` on SQLite),
+    mapping the NULL stand-ins of ``SealedRecord.row`` to NULL."""
     values = ", ".join(
         f"NULLIF({mark}, {NULL_STAND_INS[column]})" if column in NULL_STAND_INS else mark
-        for column, mark in zip(ROW_COLUMNS, marks, strict=True)
+        for column, mark in zip(columns, marks, strict=True)
     )
-    return f"INSERT INTO audit_records ({', '.join(ROW_COLUMNS)}) VALUES ({values})"  # noqa: S608 - fixed names
+    return f"INSERT INTO audit_records ({', '.join(columns)}) VALUES ({values})"  # noqa: S608 - fixed names
 
 
 def seal_rows(

@@ -70,7 +70,7 @@ class AuditReader:
         last = after_seq
         while True:
             query = (
-                select(tables.records)
+                select(*tables.record_columns(self.engine.dialect.name))
                 .where(and_(tables.records.c.chain_id == chain_id, tables.records.c.seq > last))
                 .order_by(tables.records.c.seq)
                 .limit(PAGE)

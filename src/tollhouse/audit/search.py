@@ -33,23 +33,26 @@ class SearchFilters:
     limit: int = 100
 
 
-def _query(filters: SearchFilters) -> Select[Any]:
+def _query(filters: SearchFilters, dialect: str) -> Select[Any]:
     c = tables.records.c
-    conditions = []
+
+    def column(name: str) -> Any:  # SQLite reads some search columns from the body
+        return tables.record_column(name, dialect)
+
     equal = {
-        c.principal_id: filters.principal,
-        c.org_id: filters.org,
-        c.session_id: filters.session,
-        c.trace_id: filters.trace,
-        c.request_id: filters.request,
-        c.type: filters.type,
-        c.verdict: filters.verdict,
-        c.status: filters.status,
-        c.chain_id: filters.chain,
+        "principal_id": filters.principal,
+        "org_id": filters.org,
+        "session_id": filters.session,
+        "trace_id": filters.trace,
+        "request_id": filters.request,
+        "type": filters.type,
+        "verdict": filters.verdict,
+        "status": filters.status,
+        "chain_id": filters.chain,
     }
-    conditions = [column == value for column, value in equal.items() if value is not None]
+    conditions = [column(name) == value for name, value in equal.items() if value is not None]
     if filters.agent is not None:
-        conditions += [c.principal_id == filters.agent, c.principal_kind == "agent"]
+        conditions += [column("principal_id") == filters.agent, column("principal_kind") == "agent"]
     if filters.since_us is not None:
         conditions.append(c.time_us >= filters.since_us)
     if filters.until_us is not None:
@@ -62,7 +65,7 @@ def _query(filters: SearchFilters) -> Select[Any]:
 async def search(engine: AsyncEngine, filters: SearchFilters) -> list[dict[str, Any]]:
     """Matching records (their hashed bodies, plus ``hash``), newest first."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(_query(filters))).all()
+        rows = (await conn.execute(_query(filters, engine.dialect.name))).all()
     found = []
     for row in rows:
         record = orjson.loads(row.body)

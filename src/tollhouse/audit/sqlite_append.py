@@ -44,7 +44,7 @@ _CHECKPOINT_EVERY = 200  # inline commits between two WAL checkpoints (run in th
 
 
 log = logging.getLogger("tollhouse.audit")
-_SQL = AppendSql.with_marks(lambda _: "?")
+_SQL = AppendSql.with_marks(lambda _: "?", sqlite=True)
 
 
 class SqliteAppender:

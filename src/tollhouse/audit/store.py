@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
-from tollhouse.audit.chain import ROW_COLUMNS, ChainHead, insert_records_sql
+from tollhouse.audit.chain import ROW_COLUMNS, SQLITE_ROW_COLUMNS, ChainHead, insert_records_sql, sqlite_row
 from tollhouse.audit.pg_append import PgAppender
 from tollhouse.audit.sqlite_append import SqliteAppender
 
@@ -64,7 +64,10 @@ class ChainStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert_records = insert_records_sql(_marks(len(ROW_COLUMNS), engine.dialect.paramstyle))
+        # SQLite derives some search columns from the body (``chain.DERIVED_ON_SQLITE``).
+        self._sqlite = engine.dialect.name == "sqlite"
+        columns = SQLITE_ROW_COLUMNS if self._sqlite else ROW_COLUMNS
+        self._insert_records = insert_records_sql(_marks(len(columns), engine.dialect.paramstyle), columns)
         # Batches go straight to the driver on a connection of their own (``sqlite_append``,
         # ``pg_append``); an in-memory SQLite database has no second connection: the engine.
         path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -154,7 +157,9 @@ class ChainStore:
             if rows:
                 # Straight to the driver: the rows are plain tuples, so SQLAlchemy's per-row
                 # parameter processing (most of the cost of a big batch) has nothing to add.
-                await conn.exec_driver_sql(self._insert_records, list(rows))
+                await conn.exec_driver_sql(
+                    self._insert_records, list(map(sqlite_row, rows)) if self._sqlite else list(rows)
+                )
             if content:
                 await conn.execute(tables.content.insert(), [_content_row(c) for c in content])
             if checkpoint is not None:

@@ -6,6 +6,7 @@ definitions are what queries are built from.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
@@ -45,9 +46,37 @@ records = Table(
     Column("body", Text, nullable=False),
     # Indexes (created by the migrations): time_us and session_id everywhere (on SQLite the
     # session index is partial: rows with a session); PostgreSQL also indexes trace_id,
-    # principal_id and request_id (``audit_0002`` says why SQLite does not).
+    # principal_id and request_id (``audit_0002`` says why SQLite does not). SQLite does not
+    # store the columns of ``DERIVED_ON_SQLITE`` at all (``audit_0003``): read them with
+    # ``record_column``.
     Index("ix_audit_records_time", "time_us"),
 )
+
+# The search columns SQLite reads from the record's body instead of storing them: where in
+# the body each one is, and its NULL stand-in (the writer stores an empty value as NULL).
+DERIVED_ON_SQLITE: dict[str, tuple[str, str | int]] = {
+    "request_id": ("$.request_id", ""),
+    "principal_id": ("$.principal.id", ""),
+    "principal_kind": ("$.principal.kind", ""),
+    "org_id": ("$.principal.org", ""),
+    "trace_id": ("$.trace_id", ""),
+    "status": ("$.status", 0),
+}
+
+
+def record_column(name: str, dialect: str) -> sa.ColumnElement[object]:
+    """Column ``name`` of ``audit_records`` as ``dialect`` reads it (labelled with its name)."""
+    if dialect == "sqlite" and name in DERIVED_ON_SQLITE:
+        path, empty = DERIVED_ON_SQLITE[name]
+        return sa.func.nullif(sa.func.json_extract(records.c.body, path), empty).label(name)
+    column: sa.ColumnElement[object] = records.c[name]
+    return column
+
+
+def record_columns(dialect: str) -> list[sa.ColumnElement[object]]:
+    """Every column of ``audit_records`` as ``dialect`` reads it."""
+    return [record_column(column.name, dialect) for column in records.columns]
+
 
 checkpoints = Table(
     "audit_checkpoints",
