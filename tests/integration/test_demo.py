@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.support.compat import covers
 from tests.support.gateway import RunningGateway
+from tollhouse.http.app import YOUNG_GC_THRESHOLD
 from tollhouse.http.factory import demo_config
 
 
@@ -74,3 +76,9 @@ def test_demo_embeddings(demo: openai.OpenAI) -> None:
     b = demo.embeddings.create(model="demo-embed", input="same text", encoding_format="float")
     assert a.data[0].embedding == pytest.approx(b.data[0].embedding, rel=1e-6)
     assert abs(sum(v * v for v in a.data[0].embedding) - 1.0) < 1e-5
+
+
+def test_startup_freezes_the_loaded_heap_and_raises_the_young_gc_threshold(demo: openai.OpenAI) -> None:
+    # The gateway serves from this process's thread: its startup set the thresholds here.
+    assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD
+    assert gc.get_freeze_count() > 0

@@ -25,6 +25,7 @@ from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.phases import CallKind
 from tollhouse.pipeline.trace import parse_traceparent
 
+YOUNG_GC_THRESHOLD = 10_000
 log = logging.getLogger("tollhouse.http")
 
 Endpoint = Callable[[Runtime, RequestContext, Any], Awaitable[None]]
@@ -106,6 +107,12 @@ class GatewayApp:
                 # collections that per-request garbage triggers never rescan it.
                 gc.collect()
                 gc.freeze()
+                # Collect the young generation after 10,000 net allocations, not 700. A call
+                # allocates hundreds of container objects, and every young collection walks all
+                # those of the calls still in flight: with 64 of them the default threshold costs
+                # about 8% of the instructions per call (callgrind), 10,000 about 1%, for a few
+                # MB more of garbage held between collections.
+                gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 # Observers drain what they hold (e.g. audit records) before the pools close.
