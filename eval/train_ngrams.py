@@ -5,20 +5,22 @@ A logistic regression over words, their stems and bigrams of stems
 neuralchemy core train (its injection categories, its HackAPrompt rows and its benign rows,
 which look risky), our ``benign_tricky.txt`` and the odd lines of ``benign_everyday.txt``,
 ``benign_holdout.txt``, ``benign_meta_train.txt`` (prompts about the model itself),
-``benign_fresh.txt``, ``benign_fresh2.txt`` (earlier held-out sets, looked at since),
-``attacks_written_train.txt`` and ``benign_written_train.txt`` (ours, for the detection round) —
-with risky-looking benign prompts weighted ten times. The *validation* splits (and the even
-lines of those files) choose the regularisation and the two decision thresholds: the lowest
-probability at which the whole detector (phrase rules and vocabulary layer, then this layer)
-stays within the false-positive budget on every validation benign set, and for texts longer
-than one window the lowest that flags at most 2% of 2 KB prompts made of validation benign
-rows. Then the confirmation bar (``NgramModel.confirm``: below it the vocabulary layer's
-evidence is dropped) and the veto (``NgramModel.veto``: below it a short request's phrase-rule
-evidence is damped) are each the highest on a grid that costs the whole detector at most 0.5%
-of its validation detection. The test splits, DeepTeam, AgentDojo and ``benign_fresh3.txt``
-are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation
-choice of the threshold and the confirmation bar. Writes ``injection_ngrams.json``. Needs
-numpy and pyarrow.
+``benign_fresh.txt``, ``benign_fresh2.txt``, ``benign_fresh3.txt`` (earlier held-out sets, looked
+at since), ``attacks_written_train.txt``, ``benign_written_train.txt``, ``attacks_written2.txt``
+and ``benign_written2.txt`` (ours, for the detection rounds) — with risky-looking benign prompts
+weighted ten times. The *validation* splits (and the even lines of those files) choose the
+regularisation and the decision thresholds: the lowest probability at which the whole detector
+(phrase rules and vocabulary layer, then this layer) stays within the false-positive budget on
+every validation benign set; for texts longer than one window the lowest that flags at most 2%
+of 2 KB prompts made of validation benign rows; and the bar for a long text's *mean* window
+(``NgramModel.mean_threshold``) the lowest that flags at most 1% of those prompts and of the
+longer validation benign rows. Then the confirmation bar (``NgramModel.confirm``: below it the
+vocabulary layer's evidence is dropped) and the veto (``NgramModel.veto``: below it a short
+request's phrase-rule evidence is damped) are each the grid value with the best validation
+margin: detection rate minus false-positive rate on the risky-looking benign validation sets
+(``_margins``). The test splits, DeepTeam, AgentDojo and ``benign_fresh4.txt`` are never read
+here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
+threshold and the confirmation bar. Writes ``injection_ngrams.json``. Needs numpy and pyarrow.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ KEEP = 0.02  # weights smaller than this are dropped from the shipped file
 L2S = (3e-5, 1e-4, 3e-4, 1e-3)  # regularisation per example, chosen on validation
 ADDED_FP = 0.01  # validation false positives the layer may add to the rules', per benign set (one at least)
 LONG_BUDGET = 0.02  # share of 2 KB validation benign prompts the layer may flag
+MEAN_BUDGET = 0.01  # share of long validation benign texts the mean-window rule may flag
 CONFIRMS = tuple(round(0.05 * i, 2) for i in range(11))  # candidate confirmation bars, 0 to 0.5
-CONFIRM_COST = 0.005  # share of validation detection the confirmation bar may cost
 VETOES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # candidate vetoes: below it the rules' evidence is damped
 VETO_DAMP = 0.6  # a rule of weight 0.8 ("ignore my earlier instructions about the font") falls under 0.5
 # The shipped operating point (threshold, confirmation bar) when it differs from the validation
@@ -67,11 +69,16 @@ def rows(split: str) -> dict[str, list[Row]]:
         # The earlier held-out sets, no longer clean (their misses were read): half train, half validate.
         "fresh": [
             (t, False, RISKY_WEIGHT)
-            for t in halves("benign_fresh.txt", split) + halves("benign_fresh2.txt", split)
+            for t in halves("benign_fresh.txt", split)
+            + halves("benign_fresh2.txt", split)
+            + halves("benign_fresh3.txt", split)
         ],
         # Ours, written for the detection round: DeepTeam-style families and questions to the model.
         "written": [(t, True, 1.0) for t in halves("attacks_written_train.txt", split)]
         + [(t, False, RISKY_WEIGHT) for t in halves("benign_written_train.txt", split)],
+        # The second detection round's: long DeepTeam-style attacks, their benign look-alikes.
+        "written2": [(t, True, 1.0) for t in halves("attacks_written2.txt", split)]
+        + [(t, False, RISKY_WEIGHT) for t in halves("benign_written2.txt", split)],
     }
     if split == "train":
         out["tricky"] = [(t, False, RISKY_WEIGHT) for t in lines("benign_tricky.txt")]
@@ -178,30 +185,31 @@ def choose(
     return bar, "; ".join(report)
 
 
-def confirmation(model: NgramModel, validation: dict[str, list[Row]]) -> tuple[float, str]:
-    """The highest confirmation bar losing at most ``CONFIRM_COST`` of validation detection."""
+def _margins(candidates: dict[float, NgramModel], validation: dict[str, list[Row]]) -> tuple[float, str]:
+    """The candidate with the highest validation detection rate minus false-positive rate on the
+    risky-looking benign validation texts (every benign set but S-Labs'); ties go to the higher bar."""
     attacks = [t for data in validation.values() for t, a, _ in data if a]
-    hits = {}
-    for confirm in CONFIRMS:
-        candidate = replace(model, confirm=confirm)
-        detector = InjectionDetector(ngrams=candidate)
-        hits[confirm] = sum(detector.assess(t).score >= 0.5 for t in attacks)
-    chosen = max(c for c, n in hits.items() if n >= hits[0.0] * (1 - CONFIRM_COST))
-    report = ", ".join(f"{c}: {n}" for c, n in hits.items())
-    return chosen, f"validation detection by confirmation bar {report} of {len(attacks)}"
+    benign = [t for name, data in validation.items() if name != "slabs" for t, a, _ in data if not a]
+    scored = {}
+    for bar, model in candidates.items():
+        detector = InjectionDetector(ngrams=model)
+        hits = sum(detector.assess(t).score >= 0.5 for t in attacks)
+        fps = sum(detector.assess(t).score >= 0.5 for t in benign)
+        scored[bar] = (hits / len(attacks) - fps / len(benign), hits, fps)
+    chosen = max(scored, key=lambda bar: (scored[bar][0], bar))
+    report = ", ".join(f"{bar}: {hits}/{fps}" for bar, (_, hits, fps) in scored.items())
+    return chosen, f"detections/false positives of {len(attacks)}/{len(benign)}: {report}"
+
+
+def confirmation(model: NgramModel, validation: dict[str, list[Row]]) -> tuple[float, str]:
+    """The confirmation bar with the best validation margin (``_margins``)."""
+    return _margins({c: replace(model, confirm=c) for c in CONFIRMS}, validation)
 
 
 def veto(model: NgramModel, validation: dict[str, list[Row]]) -> tuple[float, str]:
-    """The highest veto (below it the phrase rules' evidence is damped by ``VETO_DAMP``) losing
-    at most ``CONFIRM_COST`` of validation detection beyond the confirmation bar's choice."""
-    attacks = [t for data in validation.values() for t, a, _ in data if a]
-    hits = {}
-    for bar in VETOES:
-        detector = InjectionDetector(ngrams=replace(model, veto=bar, veto_damp=VETO_DAMP))
-        hits[bar] = sum(detector.assess(t).score >= 0.5 for t in attacks)
-    chosen = max(c for c, n in hits.items() if n >= hits[0.0] * (1 - CONFIRM_COST))
-    report = ", ".join(f"{c}: {n}" for c, n in hits.items())
-    return chosen, f"validation detection by veto {report} of {len(attacks)}"
+    """The veto (below it the phrase rules' evidence is damped by ``VETO_DAMP``) with the best
+    validation margin, the confirmation bar already chosen."""
+    return _margins({v: replace(model, veto=v, veto_damp=VETO_DAMP) for v in VETOES}, validation)
 
 
 def main() -> None:
@@ -222,12 +230,17 @@ def main() -> None:
         long_bar = max(
             bar, lowest([model.probability(words_of(t)) for t in long_prompts(benign_val)], LONG_BUDGET)
         )
-        model = NgramModel.of(kept, round(bias, 3), bar, long_bar)
+        long_benign = long_prompts(benign_val) + [
+            t for data in validation.values() for t, a, _ in data if not a and len(words_of(t)) > WINDOW
+        ]
+        mean_bar = lowest([model.probabilities(words_of(t))[1] for t in long_benign], MEAN_BUDGET)
+        model = NgramModel.of(kept, round(bias, 3), bar, long_bar, mean_threshold=mean_bar)
         recall = sum(
             model.probability(words_of(t)) >= bar for data in validation.values() for t, a, _ in data if a
         )
         print(
-            f"l2 {l2}: {len(kept)} weights, threshold {bar}, long {long_bar}, validation recall {recall}; {report}"
+            f"l2 {l2}: {len(kept)} weights, threshold {bar}, long {long_bar}, mean {mean_bar}, "
+            f"validation recall {recall}; {report}"
         )
         if best is None or recall > best[0]:
             best = (recall, (kept, model), f"L2 {l2}")
@@ -255,6 +268,7 @@ def main() -> None:
                 "confirm": confirm,
                 "veto": model.veto,
                 "veto_damp": model.veto_damp,
+                "mean_threshold": model.mean_threshold,
                 "weights": dict(sorted(kept.items())),
             },
             separators=(",", ":"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tollhouse.guards.detector import CallState, Detector
 from tollhouse.guards.verdict import Action, Finding, Hit, Scope, Verdict
@@ -21,6 +21,7 @@ STAGE_SCOPES: dict[str, frozenset[Scope]] = {
     "tool_args": frozenset({Scope.TOOL_INPUT}),
 }
 ALL_SCOPES = frozenset(Scope)
+_NOWHERE: frozenset[Scope] = frozenset()
 # Where each kind of guard looks unless its config says otherwise.
 DEFAULT_SCOPES: dict[str, frozenset[Scope]] = {
     "injection": frozenset({Scope.USER}) | INDIRECT_SCOPES,
@@ -47,12 +48,15 @@ class Guard:
     scopes: frozenset[Scope]
     fail_open: bool
     offload: bool = False  # slow (a model): run in a worker thread, off the event loop
+    # stage → the scopes read there, worked out once: every call asks for every guard.
+    _by_stage: dict[str, frozenset[Scope]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_stage", _stage_scopes(self.stages, self.scopes))
 
     def scopes_for(self, stage: str) -> frozenset[Scope]:
         """The scopes this guard reads at ``stage`` (empty: it does not run there)."""
-        if stage not in self.stages:
-            return frozenset()
-        return STAGE_SCOPES[stage] & self.scopes
+        return self._by_stage.get(stage, _NOWHERE)
 
     def findings(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
         return self.detector.detect(text, scope, state)
@@ -79,17 +83,24 @@ class RemoteGuard:
     stages: frozenset[str]
     scopes: frozenset[Scope]
     fail_open: bool
+    _by_stage: dict[str, frozenset[Scope]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_stage", _stage_scopes(self.stages, self.scopes))
 
     def scopes_for(self, stage: str) -> frozenset[Scope]:
-        if stage not in self.stages:
-            return frozenset()
-        return STAGE_SCOPES[stage] & self.scopes
+        return self._by_stage.get(stage, _NOWHERE)
 
     async def check(self, stage: str, view: TextView, info: CallInfo) -> Verdict:
         return await self.client.check(self.id, stage, view, info, self.action is Action.FLAG)
 
 
 AnyGuard = Guard | RemoteGuard
+
+
+def _stage_scopes(stages: frozenset[str], scopes: frozenset[Scope]) -> dict[str, frozenset[Scope]]:
+    """For each of ``stages``, the scopes of ``scopes`` read there (stages reading none left out)."""
+    return {stage: STAGE_SCOPES[stage] & scopes for stage in stages if STAGE_SCOPES[stage] & scopes}
 
 
 def verdict_of(guard: str, action: Action, hits: list[Hit]) -> Verdict:

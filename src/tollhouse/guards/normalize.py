@@ -39,6 +39,7 @@ _HEX_ESCAPE_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
 _SPACED_HEX_RE = re.compile(r"(?:\b[0-9A-Fa-f]{2}[ :]){9,}[0-9A-Fa-f]{2}\b")
 _PUNCT = "\"'()[]{}<>,.;:!?`"
 _ROT13_HINT = re.compile(r"rot-?13|caesar|rotate (?:each|every|the) letter")  # on lower-case text
+_ROT_WORDS_RE = re.compile("rot(?:13|-13|ate )")  # "rot13", "rot-13" or "rotate ", on lower-case text
 _ROT13_BYTES = bytes.maketrans(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
     b"NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
@@ -68,11 +69,72 @@ def ascii_lower(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").lower().decode("utf-16-le", "surrogatepass")
 
 
+_ASCII_BYTES = bytes(range(128))
+
+
+def byte_skeleton(text: str, table: bytes, wide: re.Pattern[str]) -> bytes | None:
+    """``text`` as one byte per character mapped through ``table`` (a ``bytes.translate``
+    table; non-ASCII characters enter it as ``?``), or None when a non-ASCII character of
+    ``text`` matches ``wide``: the characters a byte scan must not miss (``\\s``, ``\\d``).
+
+    A byte pattern with a literal prefix scans the skeleton in C at memchr speed, several
+    times faster than a character class scans a ``str``, and its offsets are ``text``'s.
+    """
+    if text.isascii():
+        return text.encode().translate(table)
+    if wide.search(non_ascii(text)) is not None:
+        return None
+    return text.encode("ascii", "replace").translate(table)
+
+
+def non_ascii(text: str) -> str:
+    """The non-ASCII characters of ``text``, in order: the ASCII ones are dropped in C, so a
+    regex looking for non-ASCII characters reads a few dozen characters, not kilobytes."""
+    return (
+        text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    )
+
+
+# Whitespace (as ``str.split`` sees it) a space, every other character an "x".
+_WORDS = bytes(0x20 if chr(c).isspace() else 0x78 for c in range(256))
+_LONG_X = b"x" * _LONG
+_SPACE_RE = re.compile(r"\s")
+
+
+def long_tokens(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` of each whitespace-separated token of ``text`` at least 16 characters
+    long, in order: the tokens ``str.split`` returns that are that long.
+
+    Found over a byte skeleton of the text (splitting a 2 KB prompt into words costs several
+    times more); a text with non-ASCII whitespace is split the ordinary way.
+    """
+    skeleton = byte_skeleton(text, _WORDS, _SPACE_RE)
+    spans = []
+    if skeleton is not None:
+        # bytes.find: the first long token from ``at`` on starts where 16 non-spaces first do.
+        at = skeleton.find(_LONG_X)
+        while at >= 0:
+            end = skeleton.find(b" ", at + _LONG)
+            end = end if end >= 0 else len(skeleton)
+            spans.append((at, end))
+            at = skeleton.find(_LONG_X, end)
+        return spans
+    at = 0
+    for token in text.split():
+        if len(token) >= _LONG:  # only long tokens need a position (no earlier copy can hide one)
+            at = text.find(token, at)
+            spans.append((at, at + len(token)))
+            at += len(token)
+    return spans
+
+
 def unmask(text: str) -> Unmasked:
     """Fold ``text`` to what it says; fast path for plain ASCII."""
     if text.isascii():
         return Unmasked(text, 0, "", False)
-    invisible = len(_INVISIBLE_RE.findall(text))
+    # The characters looked for are all non-ASCII: the regexes read only those.
+    original, rest = text, non_ascii(text)
+    invisible = len(_INVISIBLE_RE.findall(rest))
     tagged = ""
     if invisible:
         tagged = "".join(_TAGS.get(ord(c)) or "" for c in text if 0xE0000 <= ord(c) <= 0xE007F)
@@ -80,7 +142,7 @@ def unmask(text: str) -> Unmasked:
     # Each step only when it can change something: translating non-ASCII text is slow.
     folded = text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
     confusables = False
-    if _LOOKALIKE_RE.search(folded) is not None:
+    if _LOOKALIKE_RE.search(rest if folded is original else folded) is not None:
         confusables = _mixed_scripts(folded)
         folded = folded.translate(_CONFUSABLES)
     return Unmasked(folded, invisible, tagged, confusables)
@@ -128,6 +190,10 @@ def _token_payload(token: str) -> str | None:
 
 def _hex_pairs_likely(text: str) -> bool:
     """At least ten space- or colon-separated pairs that start like hex-encoded letters."""
+    # Each pair holds its own "6" or "7": with fewer than ten of those (most texts), no pairs
+    # need counting (one-character counts are the cheap ones).
+    if text.count("6") + text.count("7") < 10:
+        return False
     return text.count(" 6") + text.count(" 7") + text.count(":6") + text.count(":7") >= 10
 
 
@@ -135,20 +201,18 @@ def hidden_payloads(text: str, lowered: str | None = None) -> list[str]:
     """Texts hidden in ``text`` by an encoding, decoded (empty when there are none);
     ``lowered``: ``text`` lower-cased, when the caller has it.
 
-    Only tokens of 16+ characters can be base64 or hex, and prose has few, so the scan
-    costs one split; the regexes run only when their marker character is present.
+    Only tokens of 16+ characters can be base64 or hex, and prose has few: they are found
+    in C (``long_tokens``), without splitting the text into words; the regexes run only
+    when their marker character is present.
     """
     found: list[str] = []
-    tokens = text.split()
-    # C-level first: many texts have no token that long, and then no loop over their words.
-    long = [t for t in tokens if len(t) >= _LONG] if tokens and max(map(len, tokens)) >= _LONG else []
-    for raw in long:
-        token = raw.strip(_PUNCT)
+    for start, end in long_tokens(text):
+        token = text[start:end].strip(_PUNCT)
         if token.startswith("0x"):
             token = token[2:]
         if len(token) >= 16 and (decoded := _token_payload(token)) is not None:
             found.append(decoded)
-    if "\\x" in text:
+    if "\\" in text and "\\x" in text:  # one character first: memchr, not a substring search
         for match in _HEX_ESCAPE_RE.finditer(text):
             if (decoded := _printable(bytes.fromhex(match.group().replace("\\x", "")))) is not None:
                 found.append(decoded)
@@ -161,12 +225,13 @@ def hidden_payloads(text: str, lowered: str | None = None) -> list[str]:
     if text.count("%") >= 4:
         # Only the URL-encoded runs are decoded (and scanned together): a long text with a
         # few "%20"s is not scanned twice.
-        encoded = [unquote(t) for t in tokens if t.count("%") >= 3]
+        encoded = [unquote(t) for t in text.split() if t.count("%") >= 3]
         if encoded:
             found.append(" ".join(encoded))
     lowered = ascii_lower(text) if lowered is None else lowered
-    # Plain "in" checks first: "rot" alone is in "protect" and "protocol".
-    hinted = "rot13" in lowered or "rot-13" in lowered or "caesar" in lowered or "rotate " in lowered
+    # Cheap checks first ("rot" alone is in "protect" and "protocol"): a literal-prefix scan for
+    # the rot words (faster than a substring search per word), then "caesar".
+    hinted = _ROT_WORDS_RE.search(lowered) is not None or "caesar" in lowered
     if hinted and _ROT13_HINT.search(lowered):
         # bytes.translate on ASCII text: the rot13 codec maps character by character in C, slowly.
         ascii_text = text.isascii()

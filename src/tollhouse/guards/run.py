@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.guard import AnyGuard, Guard, RemoteGuard
-from tollhouse.guards.verdict import Verdict
+from tollhouse.guards.verdict import Scope, Verdict
 from tollhouse.guards.view import TextView
 from tollhouse.guards.webhook import CallInfo, WebhookFailed
 
@@ -60,11 +60,14 @@ async def run_stage(
     """Every guard that reads something at ``stage``; guards with nothing to read are skipped."""
     ran: list[Ran] = []
     remote: list[tuple[RemoteGuard, TextView]] = []
+    views: dict[frozenset[Scope], TextView] = {}  # guards mostly read the same scopes
     for guard in guards:
         scopes = guard.scopes_for(stage)
         if not scopes:
             continue
-        sub = view.of(scopes)
+        sub = views.get(scopes)
+        if sub is None:
+            sub = views[scopes] = view.of(scopes)
         if not sub.segments:
             continue
         if isinstance(guard, RemoteGuard):

@@ -101,6 +101,12 @@ class GuardrailPolicy(Policy):
         self._calls: dict[int, _Call] = {}
         holds = any(g.action is Action.REQUIRE_APPROVAL and g.scopes_for("tool_args") for g in guards)
         self._approvals = approvals if holds and not self._dry else None
+        self._canary = config.canary and any(g.kind == "canary" for g in guards)
+        # What the guards read at each request stage: a stage with no such text is skipped.
+        self._reads = {
+            stage: frozenset().union(*(g.scopes_for(stage) for g in guards))
+            for stage in ("request", "tool_results")
+        }
 
     # ------------------------------------------------------------------ hooks
 
@@ -131,6 +137,9 @@ class GuardrailPolicy(Policy):
         if view.segments:
             info = self._info(ctx)
             for stage in ("request", "tool_results"):
+                reads = self._reads[stage]
+                if not any(segment.scope in reads for segment in view.segments):
+                    continue
                 ran = await run_stage(self._guards, stage, view, state, info)
                 outcome = self._settle(ctx, stage, ran, ctx.payload, reversible=True)
                 if isinstance(outcome, Deny):
@@ -138,7 +147,7 @@ class GuardrailPolicy(Policy):
                 if outcome:
                     ctx.payload_changed()
                     view = request_view(ctx.surface, ctx.payload)
-        if self._config.canary and any(g.kind == "canary" for g in self._guards):
+        if self._canary:
             state.canary = new_canary()
             if plant_system_line(ctx.surface, ctx.payload, canary_line(state.canary)):
                 ctx.payload_changed()

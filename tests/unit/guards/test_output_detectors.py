@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.canary import CanaryDetector, canary_line, new_canary
 from tollhouse.guards.detectors.exfiltration import ExfiltrationDetector
-from tollhouse.guards.detectors.keywords import KeywordDetector
+from tollhouse.guards.detectors.keywords import KeywordDetector, literal_prefix
 from tollhouse.guards.detectors.schema import SchemaDetector, check_schema
 from tollhouse.guards.verdict import Scope
 
@@ -72,3 +74,34 @@ def test_schema() -> None:
     assert _kinds(requested, "{}", CallState(schema=schema)) == ["schema_violation"]
     with pytest.raises(ValueError, match="invalid JSON schema"):
         check_schema({"type": "no-such-type"})
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix"),
+    [
+        (r"\bINV-\d{6}\b", "INV-"),
+        (r"^ACME", "ACME"),
+        (r"rm -rf", "rm -rf"),
+        (r"\.\-x?", ".-"),  # escaped punctuation is literal; "x?" may be absent
+        (r"AB*C", "A"),
+        (r"INV-(?=\d)", "INV-"),
+        (r"(?i)inv-\d+", ""),  # any case: no literal to look for
+        (r"INV|ACME", ""),  # alternatives: no common start
+        (r"\d{3}-\d{2}", ""),
+        (r"(?m)^\s*INV", ""),
+        (r"[A-Z]{3}-\d+", ""),
+    ],
+)
+def test_literal_prefix(pattern: str, prefix: str) -> None:
+    assert literal_prefix(re.compile(pattern)) == prefix
+
+
+def test_patterns_are_scanned_from_their_prefix_with_anchors_intact() -> None:
+    patterns = [r"\bINV-\d{6}\b", r"^INV", r"INV-(?=\d)", r"(?<=#)INV", r"(?i)inv-\d", r"INV|ACME-\d"]
+    detector = KeywordDetector(patterns=patterns)
+    texts = ["xINV-123456 INV-123456", "INV at the start", "#INV-1 and INV-2", "acme-1 Inv-2", "nothing"]
+    for text in texts:
+        plain = sorted((m.start(), m.end()) for p in patterns for m in re.finditer(p, text))
+        assert sorted((f.start, f.end) for f in detector.detect(text, Scope.USER, CallState())) == plain
+    invoice = KeywordDetector(patterns=[r"\bINV-\d{6}\b"])
+    assert _kinds(invoice, "xINV-123456") == []  # \b sees the "x" before where the scan starts

@@ -105,3 +105,69 @@ def test_ids_whose_digits_stand_next_to_letters(kind: str, value: str) -> None:
 def test_birth_date_words_in_any_case_and_spelling(text: str) -> None:
     # The birth-date words are looked up once per text (lower-cased), then per number.
     assert [kind for kind, _ in _found(text)] == ["DATE_OF_BIRTH"]
+
+
+def test_every_ipv6_form_is_found_and_colon_words_are_not() -> None:
+    text = "hosts ::1 and fe80::1%eth0, 2001:db8::8a2e:370:7334; 1:2:3:4:5:6:7:8, ::ffff:192.0.2.1 and ::"
+    assert [v for _, v in _found(text)] == [
+        "::1",
+        "fe80::1%eth0",
+        "2001:db8::8a2e:370:7334",
+        "1:2:3:4:5:6:7:8",
+        "::ffff:192.0.2.1",
+        "::",
+    ]
+    assert _found("at 10:30:00 the keys a:b:c, dead:beef and x::y") == []
+
+
+def test_numbers_in_other_scripts_are_still_read() -> None:
+    # A non-ASCII digit anywhere: the digit runs are found character by character instead.
+    assert _found("Ref \u0663 - call (415) 555-0132 today") == [("PHONE", "(415) 555-0132")]  # Arabic 3
+    wide = "(\uff14\uff11\uff15) \uff15\uff15\uff15-\uff10\uff11\uff13\uff12"  # fullwidth digits
+    assert _found(f"call {wide}") == [("PHONE", wide)]
+
+
+def test_po_boxes_and_the_words_that_only_contain_box() -> None:
+    assert _found("write to P.O. Box 123 or PO  Box 77, or p.o.\tbox 4") == [
+        ("ADDRESS", "P.O. Box 123"),
+        ("ADDRESS", "PO  Box 77"),
+        ("ADDRESS", "p.o.\tbox 4"),
+    ]
+    assert _found("my inbox 123, the checkbox 7, a Box 12") == []
+
+
+def test_values_among_numbers_that_are_nothing() -> None:
+    # Timestamps, versions, list numbers and times around the values: the numbers that can be
+    # nothing are passed over without hiding what stands next to them.
+    text = (
+        "Logs 2024-05-01T10:00:01Z v1.2.3 step 1. At 10:30 ship to 221B Baker Street or SW1A 1AA; "
+        "NINO AB 12 34 56 C, IBAN DE89 3704 0044 0532 0130 00, host 203.0.113.42, phone (415) "
+        "555-0132, card 4111 1111 1111 1111, Springfield, IL 62704 and 12 Main Street. "
+        "She was born 3rd March 1984 in 12 places."
+    )
+    assert _found(text) == [
+        ("ADDRESS", "221B Baker Street"),
+        ("ADDRESS", "SW1A 1AA"),
+        ("NATIONAL_ID", "AB 12 34 56 C"),
+        ("IBAN", "DE89 3704 0044 0532 0130 00"),
+        ("IP_ADDRESS", "203.0.113.42"),
+        ("PHONE", "(415) 555-0132"),
+        ("CREDIT_CARD", "4111 1111 1111 1111"),
+        ("ADDRESS", "Springfield, IL 62704"),
+        ("ADDRESS", "12 Main Street."),
+        ("DATE_OF_BIRTH", "3rd March 1984"),
+    ]
+
+
+def test_other_scripts_digits_are_read_by_value_not_an_error() -> None:
+    # Arabic-Indic and Devanagari digits match \d: the checksums read their values (they used
+    # to index tables with the code point, so the guard raised instead of giving a verdict).
+    arabic = "4111 1111 1111 1111".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert _found(f"card {arabic} please") == [("CREDIT_CARD", arabic)]
+    twelve = "٢٣٤١٢٣٤١٢٣٤١"  # twelve digits, not a valid Aadhaar number
+    devanagari = "२३४१२३४१२३४१"
+    assert [kind for kind, _ in _found(f"ids {twelve} and {devanagari}")] in (
+        [],
+        ["PHONE"],
+        ["PHONE", "PHONE"],
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tollhouse.guards.detector import CallState
@@ -79,3 +81,65 @@ def test_kinds_can_be_narrowed() -> None:
     only_jwt = SecretsDetector(frozenset({"JWT"}))
     text = f"AKIAIOSFODNN7EXAMPLE {JWT}"
     assert [f.kind for f in only_jwt.detect(text, Scope.USER, CallState())] == ["JWT"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "secret"),
+    [
+        # Key-word rules are tried only when the text holds what their matches need (an "=" or
+        # ":", a quote, a token that long): the layouts such matches come in are still found.
+        ("password:\n  'hunter2-Xy9'", "PASSWORD", "hunter2-Xy9"),
+        ("password\u3000=\u3000'hunter22!'", "PASSWORD", "hunter22!"),
+        ('"client_secret" => "Q29kZS1zZWNyZXQtMTIz4567"', "SECRET", "Q29kZS1zZWNyZXQtMTIz4567"),
+        ("Bearer:\tAbCdEf0123456789GhIjKl", "SECRET", "AbCdEf0123456789GhIjKl"),
+        (
+            "aws_secret_access_key:\u00a0wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "AWS_SECRET_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+    ],
+)
+def test_key_word_secrets_in_any_layout(text: str, kind: str, secret: str) -> None:
+    assert _kinds(text) == [(kind, secret)]
+    # In a long text the rules first check what a match needs: the same secret is found.
+    prose = "An ordinary paragraph about the weather, the garden and a long walk by the river. " * 3
+    assert _kinds(f"{prose}\n{text}\n{prose}") == [(kind, secret)]
+
+
+def test_key_word_rules_declare_what_every_match_needs() -> None:
+    from tollhouse.guards.detectors.secret_rules import RULES
+
+    samples = [
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AccountKey="
+        + "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+        'password = "c0rrect-h0rse"',
+        'api_key: "Zk3j9dkeLq02mXnBv81Pq7Ws"',
+    ]
+    gated = {rule.kind for rule in RULES if rule.needs or rule.run[1]}
+    matched = set()
+    for rule in RULES:
+        for text in samples:
+            for match in rule.pattern.finditer(text):
+                found = match.group()
+                assert all(any(c in found for c in chars) for chars in rule.needs), rule.kind
+                chars, length = rule.run
+                assert re.search(f"[{re.escape(chars)}]{{{length}}}", found) if length else True, rule.kind
+                matched.add(rule.kind)
+    assert gated == {"AWS_SECRET_KEY", "AZURE_STORAGE_KEY", "PASSWORD", "SECRET"} <= matched
+
+
+def test_one_scan_finds_the_gate_words_only_when_they_cannot_overlap() -> None:
+    from tollhouse.guards.detectors.secrets import gate_scan
+
+    scan = gate_scan(("pass", "pwd"))
+    assert scan is not None
+    assert [(m.group(), m.start()) for m in scan.finditer("pwdpass passpwd")] == [
+        ("pwd", 0),
+        ("pass", 3),
+        ("pass", 8),
+        ("pwd", 12),
+    ]
+    assert gate_scan(("aws", "secret")) is None  # "awsecret": a scan would miss "secret"
+    assert gate_scan(("sk-", "sk-ant-")) is None  # one inside the other
+    assert gate_scan(("abab",)) is None  # overlaps itself: "ababab"

@@ -60,17 +60,19 @@ class ExfiltrationDetector:
 
     def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
         found: list[Finding] = []
-        if "](" in text:
+        # One character first: a memchr, where a two-character search reads the whole text.
+        bracket = "]" in text
+        if bracket and "](" in text:
             for m in _MD_URL_RE.finditer(text):
                 kind = self._url(m.group(2), m.group(1) == "!")
                 if kind is not None:
                     found.append(Finding(kind, *m.span(), score=0.9))
-        if "]:" in text:
+        if bracket and "]:" in text:
             for m in _REF_URL_RE.finditer(text):
                 kind = self._url(m.group(1), True)
                 if kind is not None:
                     found.append(Finding(kind, *m.span(), score=0.8))
-        lowered = ascii_lower(text) if "<" in text or "data:" in text else ""
+        lowered = ascii_lower(text) if "<" in text or (":" in text and "data:" in text) else ""
         if "<img" in lowered:
             for m in _HTML_IMG_RE.finditer(text):
                 kind = self._url(m.group(1), True)

@@ -16,15 +16,23 @@ all the time).
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from itertools import chain
-from operator import lt
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.injection_lexicon import CORE_WORDS, families, score_words
 from tollhouse.guards.detectors.injection_ngrams import WINDOW, NgramModel, default_model
-from tollhouse.guards.detectors.injection_rules import RULES, Rule
+from tollhouse.guards.detectors.injection_rules import (
+    FOREIGN_DISCLOSE,
+    FOREIGN_OVERRIDE,
+    FOREIGN_SYSTEM,
+    FOREIGN_WEIGHTS,
+    RULES,
+    Rule,
+)
 from tollhouse.guards.detectors.injection_weights import FLOOR
 from tollhouse.guards.normalize import ascii_lower, hidden_payloads, unmask
 from tollhouse.guards.verdict import Finding, Scope
@@ -34,14 +42,35 @@ _SEPARATORS = str.maketrans({c: " " for c in '!"#$%&()*+,./:;=?@[\\]^`{}~_'})
 INDIRECT_SCOPES = frozenset({Scope.TOOL_OUTPUT, Scope.MCP_RESULT, Scope.A2A_PART})
 _MAX_DECODED = 4
 _CHEAP_RESCAN = 400  # characters: decoded payloads up to this long are rescanned unconditionally
-_LEET = str.maketrans("013457@$", "oieastas")
+_LEET = str.maketrans("013456789@$+|\u20ac", "oieasgtbgastle")
+_LEET_CHARS = "013456789$@+|"  # "\u20ac" (the euro sign) is not in the ASCII text this is looked for in
 _SEPARATOR_CHARS = '!"#%&()*+,./:;=?[\\]^`{}~_'  # _SEPARATORS' but "$" and "@", letters in leetspeak
 _SPACED = bytes.maketrans(
     _SEPARATOR_CHARS.encode() + b"$@", b" " * (len(_SEPARATOR_CHARS) + 2)
 )  # _SEPARATORS
+_NOT_LEET = _SEPARATOR_CHARS.replace("+", "")
 _LEET_SPACED = bytes.maketrans(
-    b"013457@$" + _SEPARATOR_CHARS.encode(), b"oieastas" + b" " * len(_SEPARATOR_CHARS)
+    b"013456789@$+|" + _NOT_LEET.encode(), b"oieasgtbgastl" + b" " * len(_NOT_LEET)
 )
+# Letters that read as Latin ones but survive NFKC and the confusables of ``unmask``: small capitals
+# ("\u026a\u0262\u0274\u1d0f\u0280\u1d07" is "ignore"), a few Greek and Cyrillic look-alikes and the euro
+# sign for "e"; accents are split off (NFD) and dropped with the rest of the non-ASCII text.
+_LETTERLIKE = str.maketrans(
+    "\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a\u1d0a\u1d0b\u029f\u1d0d\u0274\u1d0f\u1d18\u01eb\u0280\ua731"
+    "\u1d1b\u1d1c\u1d20\u1d21\u028f\u1d22\u03b5\u03c4\u03ba\u03c5\u0442\u043a\u043c\u20ac",
+    "abcdefghijklmnopqrstuvwyzetkutkme",  # no small capital x
+)
+# Translating, normalising and searching non-ASCII text is slow per character (a 2 KB prompt with
+# a few curly quotes needs none of it), so each step runs only when the text's non-ASCII UTF-8
+# bytes (one ``bytes.translate`` in C; a few dozen bytes in most prompts) hold the lead bytes of
+# what the step handles.
+_ASCII_BYTES = bytes(range(128))
+_LETTERLIKE_LEADS = frozenset(chr(c).encode()[0] for c in _LETTERLIKE if c < 0x800)  # two-byte letters
+_LETTERLIKE_BYTES = (b"\xe1\xb4", b"\xe2\x82\xac", b"\xea\x9c")  # small capitals, the euro sign
+_ACCENTED_LEADS = frozenset((0xC3, 0xC4, 0xC5))  # Latin-1 and Latin Extended-A: letters with accents
+# Cyrillic, Hebrew and Arabic (Persian), Devanagari and Thai (E0), kana, CJK ideographs and Hangul
+# (E3-ED): the scripts whose words only ``injection_rules.FOREIGN_*`` read.
+_FOREIGN_LEADS = frozenset((*range(0xD0, 0xD4), *range(0xD6, 0xDC), 0xE0, *range(0xE3, 0xEE)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +115,44 @@ def _lead_match(
     return None
 
 
-def _plain(body: str) -> tuple[str, str]:
-    """ASCII text with sentence ends unified, and the same with punctuation spaced out."""
+def _foreign_evidence(scores: dict[str, float], lowered: str) -> None:
+    """Overrides and prompt extraction in scripts the ASCII rules cannot read (Cyrillic, CJK,
+    Arabic, Hebrew, Devanagari...): ``injection_rules.FOREIGN_*``."""
+    override, named, disclosed = FOREIGN_WEIGHTS
+    if FOREIGN_OVERRIDE.search(lowered) is not None:
+        _combine(scores, "instruction_override", override)
+    if FOREIGN_SYSTEM.search(lowered) is not None:
+        weight = disclosed if FOREIGN_DISCLOSE.search(lowered) is not None else named
+        _combine(scores, "prompt_extraction", weight)
+
+
+def _plain(body: str) -> tuple[str, str, bool]:
+    """ASCII text with sentence ends unified, the same with punctuation spaced out, and whether
+    ``body`` holds words of the scripts only ``_foreign_evidence`` reads."""
+    foreign = False
     plain = body if body.isascii() else body.encode("ascii", "ignore").decode()
+    dropped = len(body) - len(plain)
+    # A few curly quotes, dashes or arrows in a long prompt: nothing else to look for (a word of
+    # another script, a disguise or a text in a language with accents drops more).
+    if dropped >= 4 or dropped * 100 >= len(body) > 0:
+        rest = body.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
+        foreign = not _FOREIGN_LEADS.isdisjoint(rest)
+        if not _LETTERLIKE_LEADS.isdisjoint(rest) or any(map(rest.__contains__, _LETTERLIKE_BYTES)):
+            body = body.translate(_LETTERLIKE)
+            plain = body.encode("ascii", "ignore").decode()
+        # Only where accents are common (one character in a hundred): normalising a 2 KB English
+        # prompt for its one "café" costs more than the rest of this function.
+        if sum(map(rest.count, _ACCENTED_LEADS)) * 100 >= len(body):
+            # "Ïnstructions" reads "instructions" ("règles": "regles"): accents split off and dropped,
+            # the letter lower-cased (``ascii_lower`` left it alone).
+            plain = unicodedata.normalize("NFD", body).encode("ascii", "ignore").decode().lower()
     plain = plain.replace("? ", ". ").replace("! ", ". ")
-    return plain, plain.translate(_SEPARATORS)  # one character for one: offsets agree
+    return plain, plain.translate(_SEPARATORS), foreign  # one character for one: offsets agree
 
 
 def units_of(text: str) -> list[frozenset[str]]:
     """The vocabulary units of ``text`` as the detector sees them (for tuning and tests)."""
-    plain, spaced = _plain(ascii_lower(unmask(text).text).replace("_", " "))
+    plain, spaced, _ = _plain(ascii_lower(unmask(text).text).replace("_", " "))
     return vocabulary_units(plain, spaced)
 
 
@@ -108,10 +165,13 @@ _VOCAB_WORDS, _VOCAB_STRIDE = 24, 12  # the vocabulary layer reads at most 24 wo
 _FEW_WINDOWS = 3  # the vocabulary layer judges texts of at most three windows
 
 
-def _vocabulary_windows(spaced: str, sentences: list[tuple[int, int, list[str]]]) -> list[list[str]]:
+def _vocabulary_windows(
+    spaced: str, sentences: list[tuple[int, int, list[str]]], most: int | None = None
+) -> list[list[str]]:
     """The word windows the vocabulary layer scores: a short text whole, else each sentence,
     long sentences in overlapping windows of 24 words (the length of the requests it was
-    fitted on: a bag of families over a paragraph finds every family somewhere)."""
+    fitted on: a bag of families over a paragraph finds every family somewhere). With ``most``,
+    an empty list as soon as there are more (the layer does not judge such texts)."""
     if len(spaced) <= _WINDOW:
         toks = spaced.split()
         runs = [toks]
@@ -122,9 +182,10 @@ def _vocabulary_windows(spaced: str, sentences: list[tuple[int, int, list[str]]]
         if len(toks) <= _VOCAB_WORDS:
             if toks:
                 out.append(toks)
-            continue
-        for at in range(0, len(toks) - _VOCAB_STRIDE, _VOCAB_STRIDE):
-            out.append(toks[at : at + _VOCAB_WORDS])
+        else:
+            out += [toks[at : at + _VOCAB_WORDS] for at in range(0, len(toks) - _VOCAB_STRIDE, _VOCAB_STRIDE)]
+        if most is not None and len(out) > most:
+            return []
     return out
 
 
@@ -147,20 +208,28 @@ _SENTENCE_END = re.compile(r"\. |\n")
 def _sentences(text: str) -> list[tuple[int, int]]:
     """``[start, end)`` of each line or ". "-separated sentence of ``text`` (long ones in
     overlapping windows). The ends are found by one regex scan in C."""
+    return _sentence_spans(text)[0]
+
+
+def _sentence_spans(text: str) -> tuple[list[tuple[int, int]], bool]:
+    """``_sentences`` and whether any of them overlap (a long run cut into windows)."""
     spans: list[tuple[int, int]] = []
     start = 0
+    windowed = False
     for match in _SENTENCE_END.finditer(text):
         stop = match.start()
         if stop - start <= _WINDOW:
             spans.append((start, stop))
         else:
             _add_windows(spans, start, stop)
+            windowed = True
         start = match.end()
     if len(text) - start <= _WINDOW:
         spans.append((start, len(text)))
     else:
         _add_windows(spans, start, len(text))
-    return spans
+        windowed = True
+    return spans, windowed
 
 
 def _add_windows(spans: list[tuple[int, int]], start: int, stop: int) -> None:
@@ -213,35 +282,40 @@ class InjectionDetector:
         unmasked = unmask(text)
         # Only ASCII letters need lower-casing: the rest is dropped below (``_plain``).
         body = ascii_lower(unmasked.text).replace("_", " ")
-        plain, spaced = _plain(body)
+        plain, spaced, foreign = _plain(body)
         # Each sentence's words, split once: the rules and the vocabulary layer share them.
-        spans = _sentences(plain)
+        spans, overlap = _sentence_spans(plain)
         sentences = [(start, end, spaced[start:end].split()) for start, end in spans]
         # Sentences cut into overlapping windows repeat words: then the text is split again.
-        overlap = any(map(lt, [s for s, _ in spans[1:]], [e for _, e in spans[:-1]]))
         tokens = spaced.split() if overlap else list(chain.from_iterable(t for _, _, t in sentences))
         words = set(tokens)
         same = unmasked.text == text and len(plain) == len(text)  # rule spans map onto text
         scores, best = self._rule_evidence(plain, sentences, words, len(text) if not same else None)
         model = self._ngrams if lexicon else None
-        learned = model.probability(tokens) if model is not None else 1.0
+        learned, mean = model.probabilities(tokens) if model is not None else (1.0, 1.0)
         # A phrase rule's match in a short request the learned layer finds benign ("ignore my
         # earlier instructions about the font") counts for less; longer texts keep it (the layer
         # judges them by their worst window, and the veto was chosen on short requests).
         if model is not None and learned < model.veto and scores and len(tokens) <= WINDOW:
             _damp(scores, model.veto_damp)
+        # After the veto: the learned layer reads none of these words.
+        if foreign:
+            _foreign_evidence(scores, text.lower())
         # The vocabulary layer's families cannot tell "what are your rules?" from an attack: its
         # evidence counts only when the learned layer finds the text at least a little suspicious.
-        if lexicon and not CORE_WORDS.isdisjoint(words) and learned >= (model.confirm if model else 0.0):
-            windows = _vocabulary_windows(spaced, sentences)
-            # Each window is a chance of a false alarm: in longer texts the learned layer, whose
-            # bar rises with the number of windows, judges alone (the vocabulary layer's 0.97
-            # there added nothing on validation data and cost a fifth of the detector).
-            if len(windows) <= _FEW_WINDOWS:
-                top, top_kind = max(score_words(toks, toks[0]) for toks in windows)
-                if top >= FLOOR:
-                    _combine(scores, top_kind, top)
-        if model is not None and (weight := model.evidence(learned, len(tokens))):
+        # Each window is a chance of a false alarm: in longer texts the learned layer, whose bar
+        # rises with the number of windows, judges alone (the vocabulary layer's 0.97 there added
+        # nothing on validation data and cost a fifth of the detector).
+        if (
+            lexicon
+            and not CORE_WORDS.isdisjoint(words)
+            and learned >= (model.confirm if model else 0.0)
+            and (windows := _vocabulary_windows(spaced, sentences, _FEW_WINDOWS))
+        ):
+            top, top_kind = max(score_words(toks, toks[0]) for toks in windows)
+            if top >= FLOOR:
+                _combine(scores, top_kind, top)
+        if model is not None and (weight := model.evidence(learned, mean, len(tokens))):
             _combine(scores, "injection_phrasing", weight)
         if unmasked.invisible:
             _combine(scores, "invisible_text", 0.3)
@@ -275,24 +349,26 @@ class InjectionDetector:
         # The rules every gate of which the whole text passes; only they run, per sentence.
         candidates: set[int] = set().union(*(self._index[word] for word in keys))
         awake = {n for n in candidates if not any(map(words.isdisjoint, self._rules[n].requires))}
-        awake_keys = frozenset(word for word in keys if not awake.isdisjoint(self._index[word]))
+        index, rules = self._index, self._rules
+        awake_keys = frozenset(word for word in keys if not awake.isdisjoint(index[word]))
         top_total, top_scores = 0.0, {}
-        index = self._index
         for start, end, toks in sentences if awake_keys else ():
             if awake_keys.isdisjoint(toks):  # C-level over the list: no set for most sentences
                 continue
             found = set(toks)
             hit = found & awake_keys
             woken = set().union(*map(index.__getitem__, hit)) & awake
-            sentence = plain[start:end]
+            sentence = ""
             local: dict[str, float] = {}
             for number in woken:
-                rule = self._rules[number]
+                rule = rules[number]
                 # C-level maps, not generator expressions: this runs for every woken rule.
                 if rule.requires and any(map(found.isdisjoint, rule.requires)):
                     continue
-                if rule.marks and not any(map(sentence.__contains__, rule.marks)):
-                    continue
+                if rule.marks:
+                    sentence = sentence or plain[start:end]
+                    if not any(map(sentence.__contains__, rule.marks)):
+                        continue
                 if rule.lead:
                     match = _lead_match(rule, plain, start, end, hit)
                 else:
@@ -321,10 +397,12 @@ class InjectionDetector:
         # Leetspeak: a rescan only when reading digits as letters ("1nstruct10ns"; "$" and "@"
         # too) yields a word the rules or the vocabulary know (not "md5" or "ipv4"): one
         # bytes.translate and set operations, no loop per word.
-        if any(map(plain.__contains__, "013457$@")) and self._new_known_words(
+        if any(map(plain.__contains__, _LEET_CHARS)) and self._new_known_words(
             plain.encode().translate(_LEET_SPACED), words
         ):
             hidden_texts.append(body.translate(_LEET))
+        if "&#" in text:  # HTML character references: "&#73;&#103;&#110;..."
+            hidden_texts.append(html.unescape(text))
         before = _total(scores)
         for decoded in hidden_texts:
             # A long decoded text is rescanned only when decoding brought in a word the rules

@@ -64,6 +64,9 @@ class NgramModel:
     veto: float = 0.0  # below this probability the phrase rules' evidence is damped
     veto_damp: float = 1.0
     stems: dict[Gram, float] = field(default_factory=dict)  # stems and bigrams of stems
+    # Texts of several windows whose windows are attack-like *on average* (a long role-play set-up
+    # is suspicious throughout; a long benign prompt with one odd sentence is not): 1.0 is off.
+    mean_threshold: float = 1.0
     # Memos filled as words are seen: word -> its stem, word -> the weights of the word and its stem.
     _stem_of: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
     _uni_of: dict[str, float] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -78,6 +81,7 @@ class NgramModel:
         confirm: float = 0.0,
         veto: float = 0.0,
         veto_damp: float = 1.0,
+        mean_threshold: float = 1.0,
     ) -> NgramModel:
         """A model from weights keyed as ``grams`` spells them ("word", "~stem", "~two stems")."""
         weights: dict[Gram, float] = {}
@@ -90,7 +94,7 @@ class NgramModel:
                 raise ValueError(f"bigrams are of stems (~{gram}), not of words: {gram}")
             else:
                 weights[first] = float(weight)
-        return cls(weights, bias, threshold, long_threshold, confirm, veto, veto_damp, stems)
+        return cls(weights, bias, threshold, long_threshold, confirm, veto, veto_damp, stems, mean_threshold)
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> NgramModel:
@@ -103,11 +107,16 @@ class NgramModel:
             float(data["confirm"]),
             float(data.get("veto", 0.0)),
             float(data.get("veto_damp", 1.0)),
+            float(data.get("mean_threshold", 1.0)),
         )
 
     def logit(self, words: list[str]) -> float:
-        """The highest logit over the windows of ``words``: C-level maps and sums, no loop
-        per word in Python."""
+        """The highest logit over the windows of ``words``."""
+        return self.logits(words)[0]
+
+    def logits(self, words: list[str]) -> tuple[float, float]:
+        """The highest and the mean logit over the windows of ``words``: C-level maps and sums,
+        no loop per word in Python."""
         # Each word's stem and unigram weight (the word's plus its stem's) from memos: a look-up
         # each instead of a slice, two look-ups and an addition, and stems whose hashes are
         # already cached when the bigrams of stems are looked up.
@@ -118,13 +127,15 @@ class NgramModel:
             stems, uni = cast(list[str], memo), list(map(self._uni_of.__getitem__, words))
         bi = list(map(self.stems.get, pairwise(stems), repeat(0.0)))  # bi[i]: the stems of words i, i+1
         if len(words) <= WINDOW:
-            return self.bias + sum(uni) + sum(bi)
+            whole = self.bias + sum(uni) + sum(bi)
+            return whole, whole
         # Word i carries its unigram and the bigram ending at it: windows are prefix-sum spans,
         # less the bigram that reaches into a window from the word before it.
         sums = [0.0, *accumulate(map(add, uni[1:], bi), initial=uni[0])]
         last = len(words) - WINDOW
         starts = [*range(0, last, STRIDE), last]
-        return self.bias + float(max(sums[s + WINDOW] - sums[s] - (bi[s - 1] if s else 0.0) for s in starts))
+        spans = [sums[s + WINDOW] - sums[s] - (bi[s - 1] if s else 0.0) for s in starts]
+        return self.bias + max(spans), self.bias + sum(spans) / len(spans)
 
     def _remember(self, words: list[str]) -> tuple[list[str], list[float]]:
         """The stems and unigram weights of ``words``, the words the memos lacked added to them
@@ -147,19 +158,31 @@ class NgramModel:
 
     def probability(self, words: list[str]) -> float:
         """The model's probability that ``words`` are an attack (the worst window's)."""
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.logit(words)))))
+        return _sigmoid(self.logit(words))
+
+    def probabilities(self, words: list[str]) -> tuple[float, float]:
+        """The worst window's probability and that of the mean window logit."""
+        worst, mean = self.logits(words)
+        return _sigmoid(worst), _sigmoid(mean)
 
     def decides(self, words: list[str]) -> float:
         """Evidence in [0, 1) for the detector: 0 below the threshold, else a weight that
         reaches the detector's default threshold (0.5) exactly at this layer's threshold."""
-        return self.evidence(self.probability(words), len(words))
+        return self.evidence(*self.probabilities(words), len(words))
 
-    def evidence(self, p: float, count: int) -> float:
-        """``decides`` for a probability already computed over ``count`` words."""
+    def evidence(self, p: float, mean: float, count: int) -> float:
+        """``decides`` for probabilities already computed over ``count`` words (the worst
+        window's, ``p``, and the mean window's)."""
         bar = self.threshold if count <= WINDOW else self.long_threshold
         if p < bar:
-            return 0.0
+            if count <= WINDOW or mean < self.mean_threshold:
+                return 0.0
+            p, bar = mean, self.mean_threshold
         return min(0.99, 0.5 + 0.5 * (p - bar) / max(1e-9, 1.0 - bar))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 @cache

@@ -94,11 +94,15 @@ _META_TRIGGERS = (
 
 # Override verbs and instruction nouns of other languages, as the detector sees them (ASCII only;
 # English "ignore" and "instructions" are left to the English rules, which want more context).
-_ML_VERBS = "ignora ignorez ignorar ignoriere ignorieren negeer olvida oublie oubliez vergiss vergessen dimentica esqueca esquece esquea"
+_ML_VERBS = (
+    "ignora ignorez ignorar ignoriere ignorieren negeer olvida oublie oubliez vergiss vergessen dimentica esqueca "
+    "esquece esquea zignoruj ignoruj zapomnij"
+)
 _ML_VERB = "|".join(_ML_VERBS.split())
 _ML_OBJECTS = (
     "instrucciones instrucoes instrues anweisungen instruktionen instructies istruzioni regeln reglas "
     "regole consignes regras regels vorgaben indicaciones directrices richtlinien einschrnkungen restricciones"
+    " regles einschrankungen instrukcje instrukcji polecenia zasady ograniczenia"
 )
 _ML_OBJ = "|".join(_ML_OBJECTS.split())
 
@@ -163,6 +167,15 @@ RULES: tuple[Rule, ...] = (
         _ML_VERBS,
         rf"\b(?:{_ML_VERB})\w*(?:\s+\S+){{0,4}}?\s+(?:{_ML_OBJ})\b",
         _ML_OBJECTS,
+        lead=True,
+    ),
+    # Turkish puts the verb last: "onceki tum talimatlari yok say" (dotless i is dropped).
+    _rule(
+        "instruction_override",
+        0.9,
+        "talimatlar talimatlari kurallar kurallari",
+        r"\b(?:talimatlar|kurallar)\w*\s+(?:\S+\s+){0,2}?(?:yok\s+say|gormezden\s+gel|unut)",
+        "yok gormezden unut",
         lead=True,
     ),
     # Goal redirection: "your new objective is", "your goal has been redefined".
@@ -433,3 +446,36 @@ RULES: tuple[Rule, ...] = (
         "encode translate write respond reply answer say spell output convert",
     ),
 )
+
+# Overrides and prompt extraction in scripts the ASCII rules cannot read (Cyrillic, Chinese,
+# Japanese, Korean, Arabic, Hebrew, Devanagari, Persian, Thai), matched on the lower-cased
+# original text. Verb and object may come in either order (Japanese, Korean and Hindi put the
+# verb last); the learned layer reads none of these words, so nothing here is damped by it.
+# Imperatives only where a language has them ("игнорируй", not "игнорировать": "how do I ignore
+# the eslint rules" is a question), and no "forget" where it reads as "I forgot" (Chinese 忘记,
+# Japanese 忘れ, Korean 잊어); objects that are instructions and rules, not "settings" or "hints".
+_FOREIGN_VERB = (
+    "игнорируй|проигнорируй|игнорируйте|проигнорируйте|забудь|забудьте|не обращай|ігноруй|забудь|忽略|无视|無視|忽视"
+    "|忽視|不要理会|不理会|무시|تجاهل|تتجاهل|انسَ|התעלם|תתעלם|תשכח|अनदेखा|नजरअंदाज|नज़रअंदाज़|भूल जा|نادیده|เพิกเฉย"
+)
+_FOREIGN_OBJECT = (
+    "инструкц|правил|указани|промпт|директив|інструкц|指令|指示|規則|规则|ルール|プロンプト|지시|명령|규칙|프롬프트|지침"
+    "|التعليمات|تعليمات|القواعد|قواعد|الأوامر|التوجيهات|הוראות|כללים|הנחיות|निर्देश|नियम|دستورالعمل|دستورات|قوانین"
+    "|คำสั่ง|กฎ"
+)
+_FOREIGN_SYSTEM = (
+    r"системн\w*\s+(?:промпт|подсказк|инструкц|сообщени)|系统提示|系統提示|系统指令|系統指令|提示词|提示詞|系统设定"
+    "|システムプロンプト|시스템\\s*프롬프트|موجه النظام|تعليمات النظام|הנחיות המערכת|פרומפט המערכת|सिस्टम प्रॉम्प्ट"
+    "|सिस्टम निर्देश|دستورالعمل سیستم"
+)
+_FOREIGN_DISCLOSE = (
+    "покажи|покажите|выведи|раскрой|расскажи|напиши|显示|告诉|告訴|输出|輸出|打印|透露|泄露|展示|列出|見せ|教え|表示して"
+    "|出力|보여|알려|출력|اكشف|أظهر|اعرض|اطبع|הצג|תראה|חשוף|दिखा|बताओ|बताएं|نشان بده"
+)
+_NEAR = "[^.!?\\n\u3002\uff01\uff1f]{0,30}?"  # within a sentence: ASCII and CJK full stops end it
+FOREIGN_OVERRIDE = re.compile(
+    f"(?:{_FOREIGN_VERB}){_NEAR}(?:{_FOREIGN_OBJECT})|(?:{_FOREIGN_OBJECT}){_NEAR}(?:{_FOREIGN_VERB})"
+)
+FOREIGN_SYSTEM = re.compile(_FOREIGN_SYSTEM)
+FOREIGN_DISCLOSE = re.compile(_FOREIGN_DISCLOSE)
+FOREIGN_WEIGHTS = (0.9, 0.45, 0.8)  # an override; a system prompt named; named with a disclosure verb

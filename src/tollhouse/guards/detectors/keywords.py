@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.verdict import Finding, Scope
+
+_META = frozenset(".^$*+?{}[]\\|()")
+_QUANTIFIERS = frozenset("*+?{")
+_ZERO_WIDTH = ("\\b", "\\A", "^")
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +20,11 @@ class _List:
     pattern: re.Pattern[str]
     # The words as they must appear in the lower-cased text: a cheap test before the scan.
     gates: tuple[str, ...] = ()
+    # A literal every match of a regex starts with (after zero-width anchors), or "".
+    prefix: str = ""
+    # Where the prefix first occurs: a literal-prefix scan (fast when its first character is
+    # rare in prose, as capitals, digits and signs are) or str.find.
+    find: Callable[[str], int] | None = None
 
 
 def _keyword_list(kind: str, keywords: Sequence[str]) -> _List | None:
@@ -27,12 +36,53 @@ def _keyword_list(kind: str, keywords: Sequence[str]) -> _List | None:
     return _List(kind, pattern, tuple(w.split()[0] for w in words))
 
 
+def literal_prefix(pattern: re.Pattern[str]) -> str:
+    """The literal text every match of ``pattern`` begins with ("" when unsure).
+
+    Conservative: leading ``\\b``, ``\\A`` or ``^`` are skipped (they match no characters),
+    then plain and escaped punctuation characters are read up to the first metacharacter; a
+    character a quantifier follows is optional and ends the prefix. Case-insensitive and
+    verbose patterns, and any with ``|``, get none.
+    """
+    source = pattern.pattern
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE) or "|" in source:
+        return ""
+    at = 0
+    while skip := next((z for z in _ZERO_WIDTH if source.startswith(z, at)), None):
+        at += len(skip)
+    prefix: list[str] = []
+    while at < len(source):
+        char = source[at]
+        if char == "\\" and at + 1 < len(source) and not source[at + 1].isalnum():
+            char, size = source[at + 1], 2
+        elif char in _META:
+            break
+        else:
+            size = 1
+        if source[at + size : at + size + 1] in _QUANTIFIERS and at + size < len(source):
+            break
+        prefix.append(char)
+        at += size
+    return "".join(prefix)
+
+
+def _finder(prefix: str) -> Callable[[str], int] | None:
+    """How to find ``prefix`` in a text (its first offset, or -1); None for no prefix."""
+    if not prefix:
+        return None
+    if prefix[0].islower() or prefix[0].isspace():  # common in prose: str.find is faster then
+        return lambda text: text.find(prefix)
+    scan = re.compile(re.escape(prefix))
+    return lambda text: -1 if (m := scan.search(text)) is None else m.start()
+
+
 class KeywordDetector:
     """Whole-word, case-insensitive keywords (``topics``: several named lists) and regexes.
 
     Each list is compiled into one pattern at config time; a keyword list scans the text
     only when one of its words occurs in it at all (a substring test), so a long prompt
-    without any of them costs a few ``in`` tests.
+    without any of them costs a few ``in`` tests. A regex that starts with literal text
+    (``\\bINV-\\d{6}``) is scanned only from where that text first occurs, if it does.
     """
 
     name = "keywords"
@@ -45,7 +95,10 @@ class KeywordDetector:
     ) -> None:
         lists = [_keyword_list("keyword", keywords)]
         lists += [_keyword_list(f"topic:{name}", words) for name, words in (topics or {}).items()]
-        lists += [_List("pattern", re.compile(p)) for p in patterns]
+        for source in patterns:
+            pattern = re.compile(source)
+            prefix = literal_prefix(pattern)
+            lists.append(_List("pattern", pattern, prefix=prefix, find=_finder(prefix)))
         self._lists = tuple(x for x in lists if x is not None)
 
     def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
@@ -54,5 +107,9 @@ class KeywordDetector:
         for entry in self._lists:
             if entry.gates and not any(g in lowered for g in entry.gates):
                 continue
-            found.extend(Finding(entry.kind, *m.span()) for m in entry.pattern.finditer(text))
+            start = entry.find(text) if entry.find is not None else 0
+            if start < 0:
+                continue
+            # From ``start`` on: anchors and lookbehinds still see the text before it.
+            found.extend(Finding(entry.kind, *m.span()) for m in entry.pattern.finditer(text, start))
         return found

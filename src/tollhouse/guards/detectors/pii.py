@@ -30,14 +30,30 @@ from tollhouse.guards.detectors.pii_checks import (
     verhoeff,
 )
 from tollhouse.guards.detectors.secrets import drop_overlaps
-from tollhouse.guards.normalize import ascii_lower
+from tollhouse.guards.normalize import ascii_lower, byte_skeleton
 from tollhouse.guards.verdict import Finding, Scope
 
 ENTITIES = pat.ENTITIES
 _STRIP = "()[]{}<>,.;!?\"'"
 
 
-_DOB_RE = re.compile(r"d\.?o\.?b")  # on lower-case text: dob, d.o.b
+# On lower-case text: "born", "birth", or dob / d.ob / do.b / d.o.b. One scan for a "b" (a
+# literal prefix: a fast search), where a substring search per word reads the text each time.
+_BIRTH_WORDS_RE = re.compile(r"b(?:orn|irth|(?<=dob)|(?<=d\.ob)|(?<=do\.b)|(?<=d\.o\.b))")
+# Digit runs found over a byte skeleton of the text (digits "d", NUMBER_RE's other characters
+# "s", the rest " "): a literal prefix makes the scan a fast search, where ``\d+`` over a str
+# tests every character; and a short run's next six bytes tell whether NUMBER_RE may match.
+_DIGITS = bytes(0x64 if 0x30 <= c <= 0x39 else 0x73 if chr(c) in " ().-" else 0x20 for c in range(256))
+_RUN_RE = re.compile(b"dd*")
+_DIGIT_RE = re.compile(r"\d")
+_NUMBER_CHARS = frozenset(" ().-")  # besides digits, what NUMBER_RE reads (a set: "" is not in it)
+_NOT_BEFORE = frozenset("_./-")  # with letters and digits: what NUMBER_RE's lookbehind refuses
+# "box", "PO A": a regex's literal-prefix scan finds these faster than ``in`` (a substring
+# search that reads every character for short words).
+_BOX_RE = re.compile("box")
+_PO_A_RE = re.compile("PO A")
+# Two colons at most four hex digits apart: in every IPv6 address, in few other words.
+_IPV6_HINT_RE = re.compile(r":[0-9A-Fa-f]{0,4}:")
 
 
 class PIIDetector:
@@ -67,53 +83,99 @@ class PIIDetector:
             found.extend(_marked_addresses(text, lowered))
         covered = -1
         # Once per text, not per number: a birth date needs one of these words before it.
-        birth = "born" in lowered or "birth" in lowered or _DOB_RE.search(lowered) is not None
-        for run in pat.DIGITS_RE.finditer(text):
+        birth = _BIRTH_WORDS_RE.search(lowered) is not None
+        skeleton = byte_skeleton(text, _DIGITS, _DIGIT_RE)
+        runs = _RUN_RE.finditer(skeleton) if skeleton is not None else pat.DIGITS_RE.finditer(text)
+        for run in runs:
             start, end = run.span()
             if start < covered:
                 continue
-            finding = self._at(text, start, end, birth)
+            before = text[start - 1] if start else ""
+            after = text[end : end + 1]
+            size = end - start
+            # NUMBER_RE: 7+ characters of digits, spaces, brackets, dots and dashes from the run
+            # on, and no word character, dot, slash or dash (a "+" or "(" may) just before it.
+            number = (size >= 7 or after in _NUMBER_CHARS) and not (before.isalnum() or before in _NOT_BEFORE)
+            if number and skeleton is not None and size < 7:
+                head = skeleton[start + 1 : start + 7]
+                number = len(head) == 6 and b" " not in head
+            # Most numbers in prose can be none of the shapes: each of the others needs a capital
+            # next to it (IBAN, postcode, NINO, a street's name), a dot (IPv4), 5 digits after a
+            # space (a ZIP code), 7+ digits (ids), or a birth date announced in the text.
+            if not (
+                number
+                or birth
+                or size >= 7
+                or after == "."
+                or before.isupper()
+                or after.isupper()
+                or (after.isspace() and _capital_or_space(text[end + 1 : end + 2]))
+                or (
+                    before == " "
+                    and (size == 5 or (size in (2, 6) and text[start - 2 : start - 1].isupper()))
+                )
+            ):
+                continue
+            finding = self._at(text, start, end, birth, before, after, number)
             if finding is not None:
                 found.append(finding)
                 covered = finding.end
         return drop_overlaps(found) if len(found) > 1 else found
 
-    def _at(self, text: str, start: int, end: int, birth: bool) -> Finding | None:
+    def _at(
+        self, text: str, start: int, end: int, birth: bool, before: str, after: str, number: bool
+    ) -> Finding | None:
         """What the digit run at ``[start, end)`` belongs to, if anything (``birth``: the text
-        has words that announce a birth date)."""
+        has words that announce a birth date; ``before``, ``after``: the characters around the
+        run, "" at either end of the text; ``number``: NUMBER_RE may match from it). Each
+        shape is tried only when those allow it."""
         want = self._entities
-        if "ADDRESS" in want and (address := _street(text, start, end)) is not None:
-            return address
-        lead = text[start - 2 : start] if start >= 2 else ""  # an IBAN's two capitals
+        size = end - start
         if (
-            "IBAN" in want
-            and lead.isalpha()
-            and lead.isupper()
-            and (m := pat.IBAN_RE.match(text, start - 2))
-            and iban(m.group())
+            "ADDRESS" in want
+            and (after.isspace() or before.isupper() or after.isupper() or (size == 5 and before == " "))
+            and (address := _street(text, start, end, before, after)) is not None
         ):
-            return Finding("IBAN", *m.span())
-        if "NATIONAL_ID" in want and (found := _lettered_id(text, start, end)) is not None:
+            return address
+        if "IBAN" in want and "A" <= before <= "Z" and start >= 2:
+            lead = text[start - 2 : start]  # an IBAN's two capitals
+            if (
+                lead.isalpha()
+                and lead.isupper()
+                and (m := pat.IBAN_RE.match(text, start - 2))
+                and iban(m.group())
+            ):
+                return Finding("IBAN", *m.span())
+        if (
+            "NATIONAL_ID" in want
+            and (7 <= size <= 8 or size in (2, 6))
+            and (found := _lettered_id(text, start, end)) is not None
+        ):
             return found
-        ip = pat.IPV4_RE.match(text, start) if text[end : end + 1] == "." else None
-        if "IP_ADDRESS" in want and ip is not None and all(int(p) <= 255 for p in ip.group().split(".")):
-            return Finding("IP_ADDRESS", *ip.span())
+        if "IP_ADDRESS" in want and after == ".":
+            ip = pat.IPV4_RE.match(text, start)
+            if ip is not None and all(int(p) <= 255 for p in ip.group().split(".")):
+                return Finding("IP_ADDRESS", *ip.span())
         if birth and "DATE_OF_BIRTH" in want and (found := _birth_date(text, start)) is not None:
             return found
+        if not number:
+            return None
         begin = start
         while begin > 0 and text[begin - 1] in "+(":
             begin -= 1
-        number = pat.NUMBER_RE.match(text, begin)
-        if number is not None:
-            kind = self._classify(number.group(), text, begin)
+        match = pat.NUMBER_RE.match(text, begin)
+        if match is not None:
+            kind = self._classify(match.group(), text, begin)
             if kind is not None and kind in want:
-                return Finding(kind, *number.span())
+                return Finding(kind, *match.span())
         return None
 
     def _classify(self, raw: str, text: str, start: int) -> str | None:
         if pat.EXTENSION_RE.search(raw) is not None:  # only a phone number has an extension
             return "PHONE" if self._phone(raw) else None
-        digits = "".join(c for c in raw if c.isdigit())
+        digits = "".join(c for c in raw if c.isdecimal())
+        if not digits.isascii():  # another script's digits (Arabic-Indic, Devanagari…): their values
+            digits = "".join(str(int(c)) for c in digits)
         n = len(digits)
         if 12 <= n <= 19 and luhn(digits) and card_issuer(digits):
             return "CREDIT_CARD"
@@ -145,18 +207,29 @@ class PIIDetector:
         return False
 
 
-def _street(text: str, start: int, end: int) -> Finding | None:
-    """A street address starting at this number, or a US "City, ST 12345" / UK postcode ending here."""
-    if start == 0 or not text[start - 1].isalnum():
+def _capital_or_space(char: str) -> bool:
+    """After a street number's space: its name's capital (or more space)."""
+    return "A" <= char <= "Z" or char.isspace()
+
+
+def _street(text: str, start: int, end: int, before: str, after: str) -> Finding | None:
+    """A street address starting at this number, or a US "City, ST 12345" / UK postcode ending
+    here (``before``, ``after``: the characters around the run, "" at either end of ``text``)."""
+    # ADDRESS_RE starts with 1-6 digits, an optional capital and a space: test those first.
+    if (
+        not before.isalnum()
+        and end - start <= 6
+        and (after.isspace() or ("A" <= after <= "Z" and text[end + 1 : end + 2].isspace()))
+    ):
         m = pat.ADDRESS_RE.match(text, start)
         if m is not None:
             return Finding("ADDRESS", *m.span())
-    if end - start == 5 and text[start - 1 : start] == " ":
+    if end - start == 5 and before == " ":
         m = pat.CITY_ZIP_RE.search(text, max(0, start - 60), min(len(text), end + 5))
         if m is not None and m.start() < start < m.end():
             return Finding("ADDRESS", *m.span())
     # A postcode's digits follow a capital ("SW1A") or precede two ("1AA").
-    if not (text[start - 1 : start].isupper() or text[end : end + 1].isupper()):
+    if not (before.isupper() or after.isupper()):
         return None
     m = pat.UK_POSTCODE_RE.search(text, max(0, start - 4), min(len(text), end + 5))
     if m is not None and m.start() <= start < m.end():
@@ -167,11 +240,25 @@ def _street(text: str, start: int, end: int) -> Finding | None:
 def _marked_addresses(text: str, lowered: str) -> list[Finding]:
     """Addresses that begin with words, not numbers: PO boxes and US military mail."""
     found: list[Finding] = []
-    if "box" in lowered:
+    if _BOX_RE.search(lowered) is not None and _po_before_box(lowered):
         found.extend(Finding("ADDRESS", *m.span()) for m in pat.PO_BOX_RE.finditer(text))
-    if "PO A" in text:  # APO / FPO / DPO AA|AE|AP
+    if _PO_A_RE.search(text) is not None:  # APO / FPO / DPO AA|AE|AP
         found.extend(Finding("ADDRESS", *m.span()) for m in pat.MILITARY_RE.finditer(text))
     return found
+
+
+def _po_before_box(lowered: str) -> bool:
+    """Whether some "box" follows whitespace after an "o" or a dot, as in every PO box ("P.O. Box",
+    "PO  box"): most texts with the word ("inbox", "checkbox") are not scanned for one."""
+    at = lowered.find("box", 1)
+    while at >= 0:
+        begin = at
+        while begin > 0 and lowered[begin - 1].isspace():
+            begin -= 1
+        if begin < at and lowered[begin - 1 : begin] in ("o", "."):
+            return True
+        at = lowered.find("box", at + 1)
+    return False
 
 
 def _lettered_id(text: str, start: int, end: int) -> Finding | None:
@@ -212,10 +299,17 @@ def _valid(m: re.Match[str]) -> bool:
 
 
 def _ipv6(text: str) -> list[Finding]:
-    """IPv6 addresses: the whitespace-delimited words around colons that parse as one."""
+    """IPv6 addresses: the whitespace-delimited words around colons that parse as one.
+
+    Only words with two colons at most four hex digits apart can be one (``::``, ``:db8:``),
+    so those are the only ones tried.
+    """
     found: list[Finding] = []
-    at = text.find(":")
-    while at >= 0:
+    end = 0
+    for hint in _IPV6_HINT_RE.finditer(text):
+        at = hint.start()
+        if at < end:  # in the word just tried
+            continue
         start = max(text.rfind(" ", 0, at), text.rfind("\n", 0, at)) + 1
         ends = [e for e in (text.find(" ", at), text.find("\n", at)) if e >= 0]
         end = min(ends) if ends else len(text)
@@ -228,5 +322,4 @@ def _ipv6(text: str) -> list[Finding]:
             else:
                 begin = text.find(value, start)
                 found.append(Finding("IP_ADDRESS", begin, begin + len(value)))
-        at = text.find(":", end)
     return found

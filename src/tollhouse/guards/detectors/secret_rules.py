@@ -32,6 +32,11 @@ class SecretRule:
     # case: they are tried only where a gate word occurs in the lower-cased text.
     gate: tuple[str, ...] = ()
     lower: bool = False
+    # What every match holds, tested before the gate words are looked for: for each string in
+    # ``needs`` one of its characters, and ``run`` (characters, length): that many in a row
+    # of those (ASCII) characters, the value the rule captures.
+    needs: tuple[str, ...] = ()
+    run: tuple[str, int] = ("", 0)
 
 
 def entropy(value: str) -> float:
@@ -71,11 +76,20 @@ def _literal_secret(value: str) -> bool:
 
 
 def _r(
-    kind: str, gate: str, pattern: str, check: Check | None = None, group: int = 0, lower: bool = False
+    kind: str,
+    gate: str,
+    pattern: str,
+    check: Check | None = None,
+    group: int = 0,
+    lower: bool = False,
+    needs: tuple[str, ...] = (),
+    run: tuple[str, int] = ("", 0),
 ) -> SecretRule:
-    return SecretRule(kind, re.compile(pattern), check, group, tuple(gate.split()), lower)
+    return SecretRule(kind, re.compile(pattern), check, group, tuple(gate.split()), lower, needs, run)
 
 
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_B64 = _ALNUM + "/+"
 _KEY_WORD = r"(?:api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|token|client[_-]?secret|private[_-]?key|credential|bearer)"
 
 RULES: tuple[SecretRule, ...] = (
@@ -102,6 +116,7 @@ RULES: tuple[SecretRule, ...] = (
         _high_entropy,
         1,
         lower=True,
+        run=(_B64, 40),
     ),
     _r("GCP_API_KEY", "AIza", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
     _r("GCP_OAUTH_TOKEN", "ya29.", r"\bya29\.[0-9A-Za-z_-]{30,}"),
@@ -113,6 +128,8 @@ RULES: tuple[SecretRule, ...] = (
         None,
         1,
         lower=True,
+        needs=("=",),
+        run=(_B64, 42),
     ),
     _r(
         "AZURE_CLIENT_SECRET",
@@ -160,6 +177,7 @@ RULES: tuple[SecretRule, ...] = (
         _literal_secret,
         1,
         lower=True,
+        needs=("=:", "\"'"),
     ),
     _r(
         "SECRET",
@@ -168,5 +186,7 @@ RULES: tuple[SecretRule, ...] = (
         _high_entropy,
         1,
         lower=True,
+        needs=("=:",),
+        run=(_ALNUM + "_-/+=.", 20),
     ),
 )

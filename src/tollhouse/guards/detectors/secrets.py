@@ -8,10 +8,11 @@ from collections.abc import Iterable, Iterator
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.secret_rules import RULES, SecretRule
-from tollhouse.guards.normalize import ascii_lower
+from tollhouse.guards.normalize import ascii_lower, long_tokens
 from tollhouse.guards.verdict import Finding, Scope
 
-_MIN_LEN = 16  # no credential is shorter
+_MIN_LEN = 16  # no credential is shorter (``long_tokens`` finds the tokens this long)
+_LONG_TEXT = 200  # characters: from here on, key-word rules check what a match needs first
 
 
 def drop_overlaps(findings: Iterable[Finding]) -> list[Finding]:
@@ -28,7 +29,9 @@ class SecretsDetector:
 
     Most rules match one unbroken token, so they run only over the windows of whitespace-
     separated tokens at least 16 characters long (prose has few); rules anchored on a key
-    word (``password = "…"``) run only where that word occurs; the PEM rule on its marker.
+    word (``password = "…"``) run only where that word occurs, and only when the text has what
+    any of their matches needs (an ``=``, a run of key characters that long); the PEM rule on
+    its marker.
     """
 
     name = "secrets"
@@ -38,27 +41,60 @@ class SecretsDetector:
         self._keyed = tuple(r for r in rules if r.lower)
         self._tokens = tuple(r for r in rules if not r.lower and r.kind != "PRIVATE_KEY")
         self._pem = tuple(r for r in rules if r.kind == "PRIVATE_KEY")
+        # Per character set of a rule's ``run``: the bytes.translate table marking them "v".
+        self._runs = {
+            r.run[0]: bytes(0x76 if chr(c) in r.run[0] else 0x20 for c in range(256))
+            for r in self._keyed
+            if r.run[1]
+        }
+        self._scans = tuple(gate_scan(r.gate) for r in self._keyed)
+        # Any token rule's gate: one search tells a window that none applies (most windows).
+        gates = sorted({g for r in self._tokens for g in r.gate}, key=len, reverse=True)
+        self._any_gate = re.compile("|".join(map(re.escape, gates))) if gates else None
 
     def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
         if len(text) < _MIN_LEN:
             return []
         found: list[Finding] = []
-        lowered = ascii_lower(text)
-        anchored = len(lowered) == len(text)  # offsets agree: key words can anchor the match
-        for rule in self._keyed:
-            if anchored:
-                _collect(rule, _anchored(rule, text, lowered), found)
+        lowered: str | None = None
+        # In a short text the gate words are found sooner than what a match needs is checked.
+        long = len(text) >= _LONG_TEXT
+        marked: dict[str, bytes] = {}  # run characters → the text with those marked "v"
+        for rule, scan in zip(self._keyed, self._scans, strict=True):
+            if long and not self._possible(rule, text, marked):
+                continue
+            if lowered is None:
+                lowered = ascii_lower(text)
+            if len(lowered) == len(text):  # offsets agree: key words can anchor the match
+                _collect(rule, _anchored(rule, text, lowered, scan if long else None), found)
             elif any(g in lowered for g in rule.gate):
                 _collect(rule, rule.pattern.finditer(text), found)
         for rule in self._pem:
             if "PRIVATE KEY" in text:
                 _collect(rule, rule.pattern.finditer(text), found)
-        for start, end in _windows(text):
+        size = len(text)
+        for token_start, token_end in long_tokens(text):
+            # One character wider each side, so word-boundary anchors see the separator.
+            start, end = max(0, token_start - 1), min(size, token_end + 1)
             window = text[start:end]
+            if self._any_gate is None or self._any_gate.search(window) is None:
+                continue
             for rule in self._tokens:
-                if any(g in window for g in rule.gate):
+                if any(map(window.__contains__, rule.gate)):
                     _collect(rule, rule.pattern.finditer(text, start, end), found)
         return drop_overlaps(found) if len(found) > 1 else found
+
+    def _possible(self, rule: SecretRule, text: str, marked: dict[str, bytes]) -> bool:
+        """Whether ``text`` holds what every match of ``rule`` needs (``marked``: the text's
+        run-character skeletons so far, by character set)."""
+        if not all(any(map(text.__contains__, c)) for c in rule.needs):
+            return False
+        chars, length = rule.run
+        if not length:
+            return True
+        if chars not in marked:  # non-ASCII characters ("?") are never run characters
+            marked[chars] = text.encode("ascii", "replace").translate(self._runs[chars])
+        return b"v" * length in marked[chars]
 
 
 def _collect(rule: SecretRule, matches: Iterable[re.Match[str]], found: list[Finding]) -> None:
@@ -68,19 +104,30 @@ def _collect(rule: SecretRule, matches: Iterable[re.Match[str]], found: list[Fin
             found.append(Finding(rule.kind, start, end))
 
 
-def _windows(text: str) -> Iterator[tuple[int, int]]:
-    """``[start, end)`` of each long whitespace-separated token, one character wider each side
-    so word-boundary anchors see the separator."""
-    at = 0
-    for token in text.split():
-        if len(token) >= _MIN_LEN:  # only long tokens need a position (no earlier copy can hide one)
-            at = text.find(token, at)
-            yield max(0, at - 1), min(len(text), at + len(token) + 1)
-            at += len(token)
+def gate_scan(gates: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern whose scan finds every occurrence of every gate word, when no two occurrences
+    can overlap (then non-overlapping matches miss none); None when some can."""
+    for a in gates:
+        for b in gates:
+            if (a != b and b in a) or any(a.endswith(b[:k]) for k in range(1, len(b))):
+                return None
+    return re.compile("|".join(map(re.escape, gates))) if gates else None
 
 
-def _anchored(rule: SecretRule, text: str, lowered: str) -> Iterator[re.Match[str]]:
-    """Matches of a key-word rule, tried only where one of its gate words starts."""
+def _anchored(
+    rule: SecretRule, text: str, lowered: str, scan: re.Pattern[str] | None
+) -> Iterator[re.Match[str]]:
+    """Matches of a key-word rule, tried only where one of its gate words starts: gate by gate,
+    each where it occurs in order (``scan``: ``gate_scan``'s pattern for the rule's gates)."""
+    if scan is not None:  # one pass for all the gates (a substring search per gate costs more)
+        places: dict[str, list[int]] = {}
+        for hit in scan.finditer(lowered):
+            places.setdefault(hit.group(), []).append(hit.start())
+        for gate in rule.gate:
+            for at in places.get(gate, ()):
+                if (match := rule.pattern.match(text, at)) is not None:
+                    yield match
+        return
     for gate in rule.gate:
         at = lowered.find(gate)
         while at >= 0:
