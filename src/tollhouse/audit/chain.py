@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
+from tollhouse.audit import tables
 from tollhouse.audit.canonical import CANONICAL_OPTIONS, GENESIS_PREV, canonical, chain_hash
 from tollhouse.audit.events import parse_time
 
@@ -84,11 +85,9 @@ NULL_STAND_INS = {
 }
 
 
-# The search columns SQLite computes from the body itself (virtual generated columns, see the
+# The search columns SQLite reads from the body rather than stores (``tables.DERIVED_ON_SQLITE``,
 # migration ``audit_0003``): a SQLite row binds only the others, ``SQLITE_ROW_COLUMNS``.
-DERIVED_ON_SQLITE = frozenset(
-    {"request_id", "principal_id", "principal_kind", "org_id", "trace_id", "status"}
-)
+DERIVED_ON_SQLITE = frozenset(tables.DERIVED_ON_SQLITE)
 SQLITE_ROW_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in DERIVED_ON_SQLITE)
 # A row of ``ROW_COLUMNS`` values to the values of ``SQLITE_ROW_COLUMNS``, in C.
 sqlite_row = operator.itemgetter(*(ROW_COLUMNS.index(c) for c in SQLITE_ROW_COLUMNS))
