@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.audit_chain import make_writer, sample_event, service
 from tollhouse.audit.canonical import canonical, chain_hash
-from tollhouse.audit.chain import DERIVED_ON_SQLITE, index_columns
+from tollhouse.audit.chain import index_columns
 from tollhouse.audit.queue import Entry
 from tollhouse.audit.reader import AuditReader
 from tollhouse.audit.service import read_witness
+from tollhouse.audit.tables import DERIVED_ON_SQLITE
 from tollhouse.audit.verify import Problem
 
 

@@ -87,8 +87,7 @@ NULL_STAND_INS = {
 
 # The search columns SQLite reads from the body rather than stores (``tables.DERIVED_ON_SQLITE``,
 # migration ``audit_0003``): a SQLite row binds only the others, ``SQLITE_ROW_COLUMNS``.
-DERIVED_ON_SQLITE = frozenset(tables.DERIVED_ON_SQLITE)
-SQLITE_ROW_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in DERIVED_ON_SQLITE)
+SQLITE_ROW_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in tables.DERIVED_ON_SQLITE)
 # A row of ``ROW_COLUMNS`` values to the values of ``SQLITE_ROW_COLUMNS``, in C.
 sqlite_row = operator.itemgetter(*(ROW_COLUMNS.index(c) for c in SQLITE_ROW_COLUMNS))
 

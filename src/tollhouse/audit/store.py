@@ -64,7 +64,7 @@ class ChainStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # SQLite derives some search columns from the body (``chain.DERIVED_ON_SQLITE``).
+        # SQLite derives some search columns from the body (``tables.DERIVED_ON_SQLITE``).
         self._sqlite = engine.dialect.name == "sqlite"
         columns = SQLITE_ROW_COLUMNS if self._sqlite else ROW_COLUMNS
         self._insert_records = insert_records_sql(_marks(len(columns), engine.dialect.paramstyle), columns)

@@ -165,14 +165,11 @@ class NgramModel:
         worst, mean = self.logits(words)
         return _sigmoid(worst), _sigmoid(mean)
 
-    def decides(self, words: list[str]) -> float:
-        """Evidence in [0, 1) for the detector: 0 below the threshold, else a weight that
-        reaches the detector's default threshold (0.5) exactly at this layer's threshold."""
-        return self.evidence(*self.probabilities(words), len(words))
-
     def evidence(self, p: float, mean: float, count: int) -> float:
-        """``decides`` for probabilities already computed over ``count`` words (the worst
-        window's, ``p``, and the mean window's)."""
+        """Evidence in [0, 1) for the detector from the probabilities ``probabilities`` gave
+        for ``count`` words (the worst window's, ``p``, and the mean window's): 0 below the
+        threshold, else a weight that reaches the detector's default threshold (0.5) exactly
+        at this layer's threshold."""
         bar = self.threshold if count <= WINDOW else self.long_threshold
         if p < bar:
             if count <= WINDOW or mean < self.mean_threshold:
