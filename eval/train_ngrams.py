@@ -6,8 +6,9 @@ neuralchemy core train (its injection categories, its HackAPrompt rows and its b
 which look risky), our ``benign_tricky.txt`` and the odd lines of ``benign_everyday.txt``,
 ``benign_holdout.txt``, ``benign_meta_train.txt`` (prompts about the model itself),
 ``benign_fresh.txt``, ``benign_fresh2.txt``, ``benign_fresh3.txt`` (earlier held-out sets, looked
-at since), ``attacks_written_train.txt``, ``benign_written_train.txt``, ``attacks_written2.txt``
-and ``benign_written2.txt`` (ours, for the detection rounds) — with risky-looking benign prompts
+at since), ``attacks_written_train.txt``, ``benign_written_train.txt``, ``attacks_written2.txt``,
+``benign_written2.txt``, ``attacks_written3.txt`` and ``benign_written3.txt`` (ours, for the
+detection rounds) — with risky-looking benign prompts
 weighted ten times. The *validation* splits (and the even lines of those files) choose the
 regularisation and the decision thresholds: the lowest probability at which the whole detector
 (phrase rules and vocabulary layer, then this layer) stays within the false-positive budget on
@@ -18,8 +19,14 @@ longer validation benign rows. Then the confirmation bar (``NgramModel.confirm``
 vocabulary layer's evidence is dropped) and the veto (``NgramModel.veto``: below it a short
 request's phrase-rule evidence is damped) are each the grid value with the best validation
 margin: detection rate minus false-positive rate on the risky-looking benign validation sets
-(``_margins``). The test splits, DeepTeam, AgentDojo and ``benign_fresh4.txt`` are never read
-here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
+(``_margins``). Last, the *agreement* bars (``NgramModel.agree``, ``agree_floor``: in a short
+request this layer gives at least ``agree``, a vocabulary-layer score from ``agree_floor`` up
+counts though it is below that layer's own floor): of the grid pairs that add at most 0.2% (one
+at least) false positives on the risky-looking benign validation texts and 0.1% (one at least) on
+S-Labs' benign validation rows, the one with the most validation detections (``agreement``; a
+budget rather than the margin, since the margin rule let it add six false positives for 56
+detections on validation, more than the clean benign sets can spare). The test splits, DeepTeam,
+AgentDojo, ``benign_fresh4.txt`` and ``benign_fresh5.txt`` are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
 threshold and the confirmation bar. Writes ``injection_ngrams.json``. Needs numpy and pyarrow.
 """
 
@@ -47,6 +54,11 @@ LONG_BUDGET = 0.02  # share of 2 KB validation benign prompts the layer may flag
 MEAN_BUDGET = 0.01  # share of long validation benign texts the mean-window rule may flag
 CONFIRMS = tuple(round(0.05 * i, 2) for i in range(11))  # candidate confirmation bars, 0 to 0.5
 VETOES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # candidate vetoes: below it the rules' evidence is damped
+# Candidate (learned, vocabulary) bars for the agreement of the two layers in a short request.
+AGREES = tuple(round(0.05 * i, 2) for i in range(5, 13))
+AGREE_FLOORS = tuple(round(0.05 * i, 2) for i in range(2, 13))
+AGREE_FP = 0.002  # validation false positives the agreement may add: risky-looking benign texts ...
+AGREE_SLABS_FP = 0.001  # ... and S-Labs' benign rows (one at least, each)
 VETO_DAMP = 0.6  # a rule of weight 0.8 ("ignore my earlier instructions about the font") falls under 0.5
 # The shipped operating point (threshold, confirmation bar) when it differs from the validation
 # choice. The follow-up round set (0.8, 0.55) by hand on benign_fresh2.txt; the detection round
@@ -79,6 +91,10 @@ def rows(split: str) -> dict[str, list[Row]]:
         # The second detection round's: long DeepTeam-style attacks, their benign look-alikes.
         "written2": [(t, True, 1.0) for t in halves("attacks_written2.txt", split)]
         + [(t, False, RISKY_WEIGHT) for t in halves("benign_written2.txt", split)],
+        # The third round's: role-play, goal redirection, semantic manipulation, other languages,
+        # oblique prompt extraction, and their benign look-alikes.
+        "written3": [(t, True, 1.0) for t in halves("attacks_written3.txt", split)]
+        + [(t, False, RISKY_WEIGHT) for t in halves("benign_written3.txt", split)],
     }
     if split == "train":
         out["tricky"] = [(t, False, RISKY_WEIGHT) for t in lines("benign_tricky.txt")]
@@ -212,6 +228,40 @@ def veto(model: NgramModel, validation: dict[str, list[Row]]) -> tuple[float, st
     return _margins({v: replace(model, veto=v, veto_damp=VETO_DAMP) for v in VETOES}, validation)
 
 
+def agreement(model: NgramModel, validation: dict[str, list[Row]]) -> tuple[tuple[float, float], str]:
+    """The pair of bars (this layer's probability, the vocabulary layer's score) from which their
+    agreement counts in a short request: of the pairs that add at most ``AGREE_FP`` (one at
+    least) false positives to the risky-looking benign validation texts and ``AGREE_SLABS_FP`` to
+    S-Labs' benign validation rows, the one with the most validation detections (ties: the higher
+    pair); the confirmation bar and veto already chosen. This layer's bar is at least the
+    confirmation bar (below it the vocabulary layer is not consulted); off is (1.0, 1.0)."""
+    attacks = [t for data in validation.values() for t, a, _ in data if a]
+    risky = [t for name, data in validation.items() if name != "slabs" for t, a, _ in data if not a]
+    plain = [t for t, a, _ in validation["slabs"] if not a]
+    pairs = [(1.0, 1.0)] + [(a, f) for a in AGREES if a >= model.confirm for f in AGREE_FLOORS]
+    counts = {}
+    for a, f in pairs:
+        detector = InjectionDetector(ngrams=replace(model, agree=a, agree_floor=f))
+        counts[(a, f)] = tuple(
+            sum(detector.assess(t).score >= 0.5 for t in texts) for texts in (attacks, risky, plain)
+        )
+    _, base_risky, base_plain = counts[(1.0, 1.0)]
+    allowed = [
+        pair
+        for pair, (_, fps, plain_fps) in counts.items()
+        if fps - base_risky <= max(1, int(AGREE_FP * len(risky)))
+        and plain_fps - base_plain <= max(1, int(AGREE_SLABS_FP * len(plain)))
+    ]
+    chosen = max(allowed, key=lambda pair: (counts[pair][0], pair))
+    report = ", ".join(
+        f"{a}/{f}: {hits}/{fps}/{plain_fps}" for (a, f), (hits, fps, plain_fps) in counts.items()
+    )
+    return (
+        chosen,
+        f"detections/risky/S-Labs false positives of {len(attacks)}/{len(risky)}/{len(plain)}: {report}",
+    )
+
+
 def main() -> None:
     train = [row for data in rows("train").values() for row in data]
     validation = rows("validation")
@@ -252,6 +302,9 @@ def main() -> None:
     vetoed, report = veto(model, validation)
     model = replace(model, veto=vetoed, veto_damp=VETO_DAMP)
     print(f"veto {vetoed}; {report}")
+    (agree, agree_floor), report = agreement(model, validation)
+    model = replace(model, agree=agree, agree_floor=agree_floor)
+    print(f"agreement {agree}, {agree_floor}; {report}")
     if OPERATING_POINT is not None:
         threshold, confirm = OPERATING_POINT
         long_bar = max(threshold, model.long_threshold)
@@ -269,6 +322,8 @@ def main() -> None:
                 "veto": model.veto,
                 "veto_damp": model.veto_damp,
                 "mean_threshold": model.mean_threshold,
+                "agree": model.agree,
+                "agree_floor": model.agree_floor,
                 "weights": dict(sorted(kept.items())),
             },
             separators=(",", ":"),

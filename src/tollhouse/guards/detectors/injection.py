@@ -5,8 +5,9 @@ phrasebook rules whose trigger words occur are matched sentence by sentence, the
 layer scores word families in windows of up to 24 words (``injection_lexicon.py``), the
 learned layer scores words, stems and bigrams of stems in windows of up to 32
 (``injection_ngrams.py``), confirms the vocabulary layer's evidence (which counts only from its
-``confirm`` up) and damps a phrase rule's in a short request it finds benign (below its
-``veto``), the disguises themselves count as evidence, and payloads hidden in base64, hex,
+``confirm`` up), damps a phrase rule's in a short request it finds benign (below its
+``veto``) and lets a weaker vocabulary score count in a short request it leans towards too
+(``agree``), the disguises themselves count as evidence, and payloads hidden in base64, hex,
 URL-encoding, rot13 or leetspeak are decoded and scored again. Evidence combines as
 ``1 - prod(1 - w)`` within a sentence; across sentences the strongest counts. Text that reaches
 the model indirectly — tool results, MCP results, agent messages — is judged against a lower
@@ -29,6 +30,7 @@ from tollhouse.guards.detectors.injection_rules import (
     FOREIGN_DISCLOSE,
     FOREIGN_OVERRIDE,
     FOREIGN_SYSTEM,
+    FOREIGN_UNRESTRICTED,
     FOREIGN_WEIGHTS,
     RULES,
     Rule,
@@ -118,9 +120,11 @@ def _lead_match(
 def _foreign_evidence(scores: dict[str, float], lowered: str) -> None:
     """Overrides and prompt extraction in scripts the ASCII rules cannot read (Cyrillic, CJK,
     Arabic, Hebrew, Devanagari...): ``injection_rules.FOREIGN_*``."""
-    override, named, disclosed = FOREIGN_WEIGHTS
+    override, named, disclosed, unrestricted = FOREIGN_WEIGHTS
     if FOREIGN_OVERRIDE.search(lowered) is not None:
         _combine(scores, "instruction_override", override)
+    if FOREIGN_UNRESTRICTED.search(lowered) is not None:
+        _combine(scores, "jailbreak", unrestricted)
     if FOREIGN_SYSTEM.search(lowered) is not None:
         weight = disclosed if FOREIGN_DISCLOSE.search(lowered) is not None else named
         _combine(scores, "prompt_extraction", weight)
@@ -315,6 +319,16 @@ class InjectionDetector:
             top, top_kind = max(score_words(toks, toks[0]) for toks in windows)
             if top >= FLOOR:
                 _combine(scores, top_kind, top)
+            # Below its floor, the vocabulary layer's evidence still counts in a short request the
+            # learned layer leans towards too: two weak signals that agree ("Reply casually but include
+            # rules"); just enough to reach the default threshold.
+            elif (
+                model is not None
+                and learned >= model.agree
+                and top >= model.agree_floor
+                and len(tokens) <= WINDOW
+            ):
+                _combine(scores, top_kind, 0.5)
         if model is not None and (weight := model.evidence(learned, mean, len(tokens))):
             _combine(scores, "injection_phrasing", weight)
         if unmasked.invisible:

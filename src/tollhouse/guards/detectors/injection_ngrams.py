@@ -11,9 +11,10 @@ text is as suspicious as its worst window of up to 32 words (the length of the r
 fitted on), so a long benign prompt is not judged as one bag of words. It also vouches for the
 phrase rules and the vocabulary layer: that layer's word families cannot tell "what are your
 rules?" from an attack, so its evidence counts only when this layer gives the text at least a
-small probability (``confirm``), and a phrase rule's match in a short request this layer finds
-benign counts for less (``veto``). No dependency, no model download; tens of microseconds for
-a 2 KB prompt.
+small probability (``confirm``), a phrase rule's match in a short request this layer finds
+benign counts for less (``veto``), and in a short request that both layers find somewhat
+suspicious (``agree``, ``agree_floor``), their agreement counts. No dependency, no model
+download; tens of microseconds for a 2 KB prompt.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class NgramModel:
     # Texts of several windows whose windows are attack-like *on average* (a long role-play set-up
     # is suspicious throughout; a long benign prompt with one odd sentence is not): 1.0 is off.
     mean_threshold: float = 1.0
+    # Two weak signals that agree: in a text of one window that this layer gives at least ``agree``,
+    # a vocabulary-layer score from ``agree_floor`` up (below its own floor) counts as an attack.
+    agree: float = 1.0
+    agree_floor: float = 1.0
     # Memos filled as words are seen: word -> its stem, word -> the weights of the word and its stem.
     _stem_of: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
     _uni_of: dict[str, float] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -82,6 +87,8 @@ class NgramModel:
         veto: float = 0.0,
         veto_damp: float = 1.0,
         mean_threshold: float = 1.0,
+        agree: float = 1.0,
+        agree_floor: float = 1.0,
     ) -> NgramModel:
         """A model from weights keyed as ``grams`` spells them ("word", "~stem", "~two stems")."""
         weights: dict[Gram, float] = {}
@@ -94,7 +101,19 @@ class NgramModel:
                 raise ValueError(f"bigrams are of stems (~{gram}), not of words: {gram}")
             else:
                 weights[first] = float(weight)
-        return cls(weights, bias, threshold, long_threshold, confirm, veto, veto_damp, stems, mean_threshold)
+        return cls(
+            weights,
+            bias,
+            threshold,
+            long_threshold,
+            confirm,
+            veto,
+            veto_damp,
+            stems,
+            mean_threshold,
+            agree,
+            agree_floor,
+        )
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> NgramModel:
@@ -108,6 +127,8 @@ class NgramModel:
             float(data.get("veto", 0.0)),
             float(data.get("veto_damp", 1.0)),
             float(data.get("mean_threshold", 1.0)),
+            float(data.get("agree", 1.0)),
+            float(data.get("agree_floor", 1.0)),
         )
 
     def logit(self, words: list[str]) -> float:
