@@ -1,6 +1,6 @@
 """The injection classifier of the ``ml`` extra: logistic regression over MiniLM embeddings.
 
-The head (``head.json``: 384 weights, a bias and the decision threshold chosen on held-out
+The head (``head.json``: 384 weights, a bias and the decision threshold chosen on validation
 data) is trained in this repository by ``eval/ml/train_head.py`` from public labelled data
 (see docs/guardrails.md). The heuristics judge first; the classifier judges what they let
 through, so it adds recall on paraphrased attacks without losing what the rules catch. It
