@@ -85,6 +85,25 @@ async def test_strict_callers_share_group_commits(engine: AsyncEngine) -> None:
     assert (await service(engine).verify()).ok
 
 
+async def test_a_group_commit_waits_for_callers_that_keep_arriving(engine: AsyncEngine) -> None:
+    # Under load, calls reach their records over several turns of the event loop: the writer
+    # keeps turning while turns bring records, rather than committing after the first.
+    writer = make_writer(engine)
+    writer.store = store = CountingStore(engine)
+    await writer.start()
+
+    async def caller(n: int) -> None:
+        for _ in range(n):  # the n-th caller's record is ready n turns from now
+            await asyncio.sleep(0)
+        await writer.durable(Entry(sample_event(n).to_record()), 5.0)
+
+    before = store.commits
+    await asyncio.gather(*(caller(n) for n in range(6)))
+    assert store.commits - before == 1
+    await writer.stop()
+    assert (await service(engine).verify()).ok
+
+
 async def test_restart_after_crash_links_the_new_chain(engine: AsyncEngine) -> None:
     first = make_writer(engine)
     await first.start()

@@ -36,6 +36,8 @@ _MAX_BACKOFF_S = 5.0
 _STOP_ATTEMPTS = 5  # failed commits in a row after which shutdown stops waiting for the database
 # A big batch is built and sealed in slices, so requests sharing the event loop are not held up.
 _YIELD_EVERY = 128
+# Most loop turns a strict-mode commit waits for more records (see ``_gather``).
+_GROUP_TURNS = 8
 
 
 class AuditWriteFailed(Exception):
@@ -164,12 +166,23 @@ class ChainWriter:
                 await _wait(queue.wake, self._flush_s)
                 queue.wake.clear()
             elif queue.urgent and len(queue) < self._batch_max:
-                # Group commit: one more turn of the loop lets the calls whose I/O is ready in
-                # its poll queue their records into this commit (a commit costs more than a turn).
-                await asyncio.sleep(0)
+                await self._gather(queue)
             items = queue.take(self._batch_max)
             if items or self._tick_due():
                 await self._commit(items)
+
+    async def _gather(self, queue: AuditQueue) -> None:
+        """Group commit (strict mode): let the event loop turn while turns bring more records.
+
+        Each turn lets the calls whose I/O is ready in its poll queue their records into this
+        commit, and a commit costs more than a turn. One turn that brings nothing ends it, so a
+        lone caller waits one turn as before; at 16 and 64 connections more records share each
+        commit than one turn gathers (bench A/B: about 10% less CPU per call)."""
+        for _ in range(_GROUP_TURNS):
+            before = len(queue)
+            await asyncio.sleep(0)
+            if len(queue) == before or len(queue) >= self._batch_max:
+                return
 
     def _tick_due(self) -> bool:
         idle = time.monotonic() - self._last_commit
