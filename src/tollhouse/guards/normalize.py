@@ -56,6 +56,17 @@ class Unmasked:
     confusables: bool  # Latin lookalikes from other scripts were folded
 
 
+# The guards of a policy read the same segment one after another, and several of them need
+# the same derived text (lower-cased, its non-ASCII characters, its long tokens): each such
+# function remembers its last argument and result. By identity: the memo holds the argument,
+# so an equal id is the same string; texts beyond ``_MEMO_MAX`` characters are not held.
+# Each memo is one tuple, replaced whole: threads never see an argument with another's result.
+_MEMO_MAX = 1 << 16
+_lower_memo: list[tuple[str, str]] = [("", "")]
+_non_ascii_memo: list[tuple[str, str]] = [("", "")]
+_tokens_memo: list[tuple[str, tuple[tuple[int, int], ...]]] = [("", ())]
+
+
 def ascii_lower(text: str) -> str:
     """``text`` with its ASCII letters lower-cased, every other character kept (offsets agree).
 
@@ -64,12 +75,31 @@ def ascii_lower(text: str) -> str:
     UTF-16 code units as bytes changes only bytes 0x41-0x5A: ASCII letters, and some non-ASCII
     characters into other non-ASCII ones (never into ASCII, never across surrogates).
     """
+    last, lowered = _lower_memo[0]
+    if last is text:
+        return lowered
     if text.isascii():
-        return text.lower()
-    return text.encode("utf-16-le", "surrogatepass").lower().decode("utf-16-le", "surrogatepass")
+        lowered = text.lower()
+    else:
+        lowered = text.encode("utf-16-le", "surrogatepass").lower().decode("utf-16-le", "surrogatepass")
+    if len(text) <= _MEMO_MAX:
+        _lower_memo[0] = (text, lowered)
+    return lowered
 
 
 _ASCII_BYTES = bytes(range(128))
+# The characters outside ASCII that lower-case into ASCII (capital I with a dot, the Kelvin
+# sign) or that a case-insensitive regex lets match an ASCII letter (also dotless i, long s):
+# a test checks this list against every code point.
+ASCII_CASE_MATES = "\u0130\u0131\u017f\u212a"
+_CASE_MATES_RE = re.compile(f"[{ASCII_CASE_MATES}]")
+
+
+def ascii_case_only(text: str) -> bool:
+    """Whether no character of ``text`` outside ASCII is a case mate of an ASCII letter: then
+    ``ascii_lower(text)`` finds an ASCII word wherever ``text.lower()`` does, and a
+    case-insensitive match of ASCII words can start only where ``ascii_lower`` shows one."""
+    return text.isascii() or _CASE_MATES_RE.search(non_ascii(text)) is None
 
 
 def byte_skeleton(text: str, table: bytes, wide: re.Pattern[str]) -> bytes | None:
@@ -90,9 +120,15 @@ def byte_skeleton(text: str, table: bytes, wide: re.Pattern[str]) -> bytes | Non
 def non_ascii(text: str) -> str:
     """The non-ASCII characters of ``text``, in order: the ASCII ones are dropped in C, so a
     regex looking for non-ASCII characters reads a few dozen characters, not kilobytes."""
-    return (
+    last, rest = _non_ascii_memo[0]
+    if last is text:
+        return rest
+    rest = (
         text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
     )
+    if len(text) <= _MEMO_MAX:
+        _non_ascii_memo[0] = (text, rest)
+    return rest
 
 
 # Whitespace (as ``str.split`` sees it) a space, every other character an "x".
@@ -108,6 +144,15 @@ def long_tokens(text: str) -> list[tuple[int, int]]:
     Found over a byte skeleton of the text (splitting a 2 KB prompt into words costs several
     times more); a text with non-ASCII whitespace is split the ordinary way.
     """
+    last, found = _tokens_memo[0]
+    if last is not text:
+        found = tuple(_long_tokens(text))
+        if len(text) <= _MEMO_MAX:
+            _tokens_memo[0] = (text, found)
+    return list(found)
+
+
+def _long_tokens(text: str) -> list[tuple[int, int]]:
     skeleton = byte_skeleton(text, _WORDS, _SPACE_RE)
     spans = []
     if skeleton is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -105,3 +106,28 @@ def test_patterns_are_scanned_from_their_prefix_with_anchors_intact() -> None:
         assert sorted((f.start, f.end) for f in detector.detect(text, Scope.USER, CallState())) == plain
     invoice = KeywordDetector(patterns=[r"\bINV-\d{6}\b"])
     assert _kinds(invoice, "xINV-123456") == []  # \b sees the "x" before where the scan starts
+
+
+def test_keyword_lists_are_matched_where_their_words_start_as_a_full_scan_finds_them() -> None:
+    # ASCII lists in texts without case mates are matched only where a gate word occurs; the
+    # findings must be a full scan's, also for overlapping words, other scripts, odd spaces and
+    # the characters that fold with ASCII letters (those texts take the full scan).
+    keywords = ["project falcon", "falcon", "oo", "foo bar", "k", "c++", "sk", "I"]
+    topics = {"mixed": ["stra\u00dfe", "salary"], "plain": ["refund", "charge back"]}
+    detector = KeywordDetector(keywords, topics=topics)
+    lists = [("keyword", keywords), ("topic:mixed", topics["mixed"]), ("topic:plain", topics["plain"])]
+    pieces = [
+        "Project", "FALCON", "project\u00a0falcon", "foo", "FOO BAR", "ooo", "k", "\u212a", "\u017fk",
+        "\u0130", "\u0131", "c++", "C++x", "i", "Stra\u00dfe", "STRASSE", "Refund", "charge\tback",
+        " ", "  ", "\n", "x", "_", "\u00e9", "\u2014", "sk", "SALARY",
+    ]  # fmt: skip
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        expected = []
+        for kind, words in lists:
+            entry = next(x for x in detector._lists if x.kind == kind)
+            if any(w.split()[0].lower() in text.lower() for w in words):
+                expected += [(kind, m.start(), m.end()) for m in entry.pattern.finditer(text)]
+        found = [(f.kind, f.start, f.end) for f in detector.detect(text, Scope.USER, CallState())]
+        assert found == expected, repr(text)

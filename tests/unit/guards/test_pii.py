@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tollhouse.guards.detector import CallState
@@ -171,3 +173,27 @@ def test_other_scripts_digits_are_read_by_value_not_an_error() -> None:
         ["PHONE"],
         ["PHONE", "PHONE"],
     )
+
+
+def test_the_numbers_passed_over_unread_are_those_no_shape_can_start_at(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without a birth date announced, only the digit runs ``_CANDIDATE_RE`` picks are read; the
+    # findings must be those of reading every run (the same detector, every run a candidate).
+    from tollhouse.guards.detectors import pii
+
+    rng = random.Random(5)
+    pieces = [
+        *"0123456789",
+        *" .-()/:+_,\n\t",
+        "A", "SW", "DE", "IL", "Q", "x", "ab", "é", "\u00a0", "\u2014", "?", " Main Street", "@a.io",
+        "4111 1111 1111 1111", "203.0.113.42", "(415) 555-0132", "DE89 3704 0044 0532 0130 00",
+        "AB 12 34 56 C", "SW1A 1AA", "12345678Z", "Springfield, IL 62704", "v1.2.3", "3.5%",
+        "1.2.3.4", "y", "AB 12x", "AB 123456 C", "É", " 1AA", "AA", "12 ", "123 ", "PO Box 12",
+    ]  # fmt: skip
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+    detector = PIIDetector()
+    picked = [detector.detect(t, Scope.USER, CallState()) for t in texts]
+    monkeypatch.setattr(pii, "_CANDIDATE_RE", pii._RUN_RE)
+    assert picked == [detector.detect(t, Scope.USER, CallState()) for t in texts]
+    assert sum(map(bool, picked)) > 300  # the texts hold findings to lose

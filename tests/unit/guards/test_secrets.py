@@ -143,3 +143,27 @@ def test_one_scan_finds_the_gate_words_only_when_they_cannot_overlap() -> None:
     assert gate_scan(("aws", "secret")) is None  # "awsecret": a scan would miss "secret"
     assert gate_scan(("sk-", "sk-ant-")) is None  # one inside the other
     assert gate_scan(("abab",)) is None  # overlaps itself: "ababab"
+
+
+def test_runs_are_looked_for_in_long_tokens_or_in_the_whole_text() -> None:
+    from tollhouse.guards.detectors.secret_rules import SecretRule
+
+    # A run of 16+ key characters lies in one long token: found there, in prose of any script.
+    prose = "Caf\u00e9 notes \u2014 ordinary words, nothing long, the weather and a walk by the river. " * 3
+    for text in (
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "api_key: Zk3j9dkeLq02mXnBv81Pq7Ws",
+        "AccountKey="
+        + "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+    ):
+        assert len(_kinds(f"{prose}{text}\n{prose}")) == 1, text
+    assert _kinds(f"{prose} api_key: Zk3j9dkeLq02 mXnBv81Pq7Ws") == []  # the run is broken
+    # A rule whose run is shorter than a long token (an extra rule) reads the whole text.
+    pin = SecretRule(
+        "PIN", re.compile(r"(?i:pin)\s*=\s*(\d{6})\b"), None, 1, ("pin",), True, ("=",), ("0123456789", 6)
+    )
+    detector = SecretsDetector(frozenset({"PIN"}), (pin,))
+    text = f"{prose} pin = 493027 {prose}"
+    assert [(f.kind, text[f.start : f.end]) for f in detector.detect(text, Scope.USER, CallState())] == [
+        ("PIN", "493027")
+    ]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tollhouse.guards.detector import CallState
+from tollhouse.guards.normalize import ascii_case_only, ascii_lower
 from tollhouse.guards.verdict import Finding, Scope
 
 _META = frozenset(".^$*+?{}[]\\|()")
@@ -25,6 +26,9 @@ class _List:
     # Where the prefix first occurs: a literal-prefix scan (fast when its first character is
     # rare in prose, as capitals, digits and signs are) or str.find.
     find: Callable[[str], int] | None = None
+    # Every keyword is ASCII: in a text without case mates (``ascii_case_only``) a match can
+    # start only where a gate word does, so the list is matched there, not scanned for.
+    ascii: bool = False
 
 
 def _keyword_list(kind: str, keywords: Sequence[str]) -> _List | None:
@@ -33,7 +37,7 @@ def _keyword_list(kind: str, keywords: Sequence[str]) -> _List | None:
         return None
     alternation = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
     pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
-    return _List(kind, pattern, tuple(w.split()[0] for w in words))
+    return _List(kind, pattern, tuple(w.split()[0] for w in words), ascii=all(w.isascii() for w in words))
 
 
 def literal_prefix(pattern: re.Pattern[str]) -> str:
@@ -102,14 +106,44 @@ class KeywordDetector:
         self._lists = tuple(x for x in lists if x is not None)
 
     def detect(self, text: str, scope: Scope, state: CallState) -> list[Finding]:
-        lowered = text.lower() if any(x.gates for x in self._lists) else text
         found: list[Finding] = []
+        plain: bool | None = None  # ``ascii_case_only(text)``, once a list asks
+        folded = lowered = ""  # ``ascii_lower(text)``, ``text.lower()``: computed when needed
         for entry in self._lists:
-            if entry.gates and not any(g in lowered for g in entry.gates):
-                continue
+            if entry.gates and entry.ascii:
+                if plain is None:
+                    plain = ascii_case_only(text)
+                    folded = ascii_lower(text) if plain else ""
+                if plain:
+                    found.extend(_at_gates(entry, text, folded))
+                    continue
+            if entry.gates:
+                # The full Unicode lower-casing: case mates lower-case into ASCII.
+                lowered = lowered or text.lower()
+                if not any(g in lowered for g in entry.gates):
+                    continue
             start = entry.find(text) if entry.find is not None else 0
             if start < 0:
                 continue
             # From ``start`` on: anchors and lookbehinds still see the text before it.
             found.extend(Finding(entry.kind, *m.span()) for m in entry.pattern.finditer(text, start))
         return found
+
+
+def _at_gates(entry: _List, text: str, folded: str) -> list[Finding]:
+    """``entry``'s matches in ``text`` (``folded``: its ASCII lower-casing, no case mates in it),
+    tried only where a gate word occurs: in order, each from the end of the last, as
+    ``finditer`` finds them (it would find none anywhere else)."""
+    places: set[int] = set()
+    for gate in entry.gates:
+        at = folded.find(gate)
+        while at >= 0:
+            places.add(at)
+            at = folded.find(gate, at + 1)
+    found: list[Finding] = []
+    end = 0
+    for at in sorted(places):
+        if at >= end and (m := entry.pattern.match(text, at)) is not None:
+            found.append(Finding(entry.kind, *m.span()))
+            end = m.end()
+    return found

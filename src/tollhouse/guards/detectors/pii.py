@@ -40,11 +40,31 @@ _STRIP = "()[]{}<>,.;!?\"'"
 # On lower-case text: "born", "birth", or dob / d.ob / do.b / d.o.b. One scan for a "b" (a
 # literal prefix: a fast search), where a substring search per word reads the text each time.
 _BIRTH_WORDS_RE = re.compile(r"b(?:orn|irth|(?<=dob)|(?<=d\.ob)|(?<=do\.b)|(?<=d\.o\.b))")
-# Digit runs found over a byte skeleton of the text (digits "d", NUMBER_RE's other characters
-# "s", the rest " "): a literal prefix makes the scan a fast search, where ``\d+`` over a str
-# tests every character; and a short run's next six bytes tell whether NUMBER_RE may match.
-_DIGITS = bytes(0x64 if 0x30 <= c <= 0x39 else 0x73 if chr(c) in " ().-" else 0x20 for c in range(256))
+# Digit runs found over a byte skeleton of the text: a literal prefix makes the scan a fast
+# search, where ``\d+`` over a str tests every character. The skeleton keeps what the checks
+# below read around a run: digits "d", a space "s", "()-." as they are, other whitespace "w",
+# capitals "U", any other character outside ASCII (and "?") "?", the rest "o".
+_CONTEXT = bytes(
+    0x64 if 0x30 <= c <= 0x39
+    else 0x73 if c == 0x20
+    else c if chr(c) in "().-"
+    else 0x77 if chr(c).isspace()
+    else 0x55 if 0x41 <= c <= 0x5A
+    else 0x3F if c == 0x3F or c >= 0x80
+    else 0x6F
+    for c in range(256)
+)  # fmt: skip
 _RUN_RE = re.compile(b"dd*")
+# The runs the loop below can do anything with when no birth date is announced (a superset of
+# its test, in C: most numbers in prose are none of these): a capital (or any non-ASCII
+# character) just before it, or before a space just before it; 5+ digits; 6 digits, spaces,
+# brackets, dots or dashes after its first (NUMBER_RE); the shape of an IPv4 address (what a
+# dot after it can lead to); a capital after it, or whitespace then a capital or whitespace.
+_CANDIDATE_RE = re.compile(
+    rb"d(?<!dd)(?:(?<=[U?]d)|(?<=[U?]sd)"
+    rb"|(?=d{4}|[ds().\-]{6}|d{0,2}\.d{1,3}\.d{1,3}\.d|d*(?:[U?]|[sw?][Usw?])))d*"
+)
+_NUMBER_BYTES = b"ds().-"  # NUMBER_RE's characters in the skeleton
 _DIGIT_RE = re.compile(r"\d")
 _NUMBER_CHARS = frozenset(" ().-")  # besides digits, what NUMBER_RE reads (a set: "" is not in it)
 _NOT_BEFORE = frozenset("_./-")  # with letters and digits: what NUMBER_RE's lookbehind refuses
@@ -84,8 +104,9 @@ class PIIDetector:
         covered = -1
         # Once per text, not per number: a birth date needs one of these words before it.
         birth = _BIRTH_WORDS_RE.search(lowered) is not None
-        skeleton = byte_skeleton(text, _DIGITS, _DIGIT_RE)
-        runs = _RUN_RE.finditer(skeleton) if skeleton is not None else pat.DIGITS_RE.finditer(text)
+        skeleton = byte_skeleton(text, _CONTEXT, _DIGIT_RE)
+        scan = _RUN_RE if birth else _CANDIDATE_RE  # with a birth date announced, every run counts
+        runs = scan.finditer(skeleton) if skeleton is not None else pat.DIGITS_RE.finditer(text)
         for run in runs:
             start, end = run.span()
             if start < covered:
@@ -98,15 +119,16 @@ class PIIDetector:
             number = (size >= 7 or after in _NUMBER_CHARS) and not (before.isalnum() or before in _NOT_BEFORE)
             if number and skeleton is not None and size < 7:
                 head = skeleton[start + 1 : start + 7]
-                number = len(head) == 6 and b" " not in head
+                number = len(head) == 6 and not head.translate(None, _NUMBER_BYTES)
             # Most numbers in prose can be none of the shapes: each of the others needs a capital
-            # next to it (IBAN, postcode, NINO, a street's name), a dot (IPv4), 5 digits after a
-            # space (a ZIP code), 7+ digits (ids), or a birth date announced in the text.
+            # next to it (IBAN, postcode, NINO, a street's name), a dot and a digit after at most
+            # three (IPv4: not "3.5%", "1. "), 5 digits after a space (a ZIP code), 7+ digits
+            # (ids), or a birth date announced in the text.
             if not (
                 number
                 or birth
                 or size >= 7
-                or after == "."
+                or (after == "." and size <= 3 and text[end + 1 : end + 2].isdecimal())
                 or before.isupper()
                 or after.isupper()
                 or (after.isspace() and _capital_or_space(text[end + 1 : end + 2]))

@@ -47,6 +47,13 @@ class SecretsDetector:
             for r in self._keyed
             if r.run[1]
         }
+        # A run of 16 or more characters that are never whitespace lies inside one long token
+        # (``long_tokens``): such runs are looked for there, not in the whole text.
+        self._in_tokens = (
+            frozenset(chars for chars in self._runs if not any(c.isspace() for c in chars))
+            if all(r.run[1] >= _MIN_LEN for r in self._keyed if r.run[1])
+            else frozenset()
+        )
         self._scans = tuple(gate_scan(r.gate) for r in self._keyed)
         # Any token rule's gate: one search tells a window that none applies (most windows).
         gates = sorted({g for r in self._tokens for g in r.gate}, key=len, reverse=True)
@@ -59,9 +66,10 @@ class SecretsDetector:
         lowered: str | None = None
         # In a short text the gate words are found sooner than what a match needs is checked.
         long = len(text) >= _LONG_TEXT
-        marked: dict[str, bytes] = {}  # run characters → the text with those marked "v"
+        tokens = long_tokens(text)
+        marked: dict[str, bytes] = {}  # run characters → the long tokens with those marked "v"
         for rule, scan in zip(self._keyed, self._scans, strict=True):
-            if long and not self._possible(rule, text, marked):
+            if long and not self._possible(rule, text, tokens, marked):
                 continue
             if lowered is None:
                 lowered = ascii_lower(text)
@@ -73,7 +81,7 @@ class SecretsDetector:
             if "PRIVATE KEY" in text:
                 _collect(rule, rule.pattern.finditer(text), found)
         size = len(text)
-        for token_start, token_end in long_tokens(text):
+        for token_start, token_end in tokens:
             # One character wider each side, so word-boundary anchors see the separator.
             start, end = max(0, token_start - 1), min(size, token_end + 1)
             window = text[start:end]
@@ -84,16 +92,21 @@ class SecretsDetector:
                     _collect(rule, rule.pattern.finditer(text, start, end), found)
         return drop_overlaps(found) if len(found) > 1 else found
 
-    def _possible(self, rule: SecretRule, text: str, marked: dict[str, bytes]) -> bool:
-        """Whether ``text`` holds what every match of ``rule`` needs (``marked``: the text's
-        run-character skeletons so far, by character set)."""
+    def _possible(
+        self, rule: SecretRule, text: str, tokens: list[tuple[int, int]], marked: dict[str, bytes]
+    ) -> bool:
+        """Whether ``text`` holds what every match of ``rule`` needs (``tokens``: its long
+        tokens; ``marked``: their run-character skeletons so far, by character set)."""
         if not all(any(map(text.__contains__, c)) for c in rule.needs):
             return False
         chars, length = rule.run
         if not length:
             return True
-        if chars not in marked:  # non-ASCII characters ("?") are never run characters
-            marked[chars] = text.encode("ascii", "replace").translate(self._runs[chars])
+        if chars not in marked:
+            # The long tokens, one space apart (not a run character), or the whole text, with
+            # run characters marked; non-ASCII characters ("?") are never run characters.
+            read = " ".join(text[a:b] for a, b in tokens) if chars in self._in_tokens else text
+            marked[chars] = read.encode("ascii", "replace").translate(self._runs[chars])
         return b"v" * length in marked[chars]
 
 
