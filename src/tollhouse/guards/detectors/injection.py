@@ -105,16 +105,20 @@ def _lead_match(
     rule: Rule, plain: str, start: int, end: int, hit: frozenset[str] | set[str]
 ) -> re.Match[str] | None:
     """A rule whose matches start with a trigger word, tried only where one starts: a few
-    anchored attempts instead of a scan of the whole sentence."""
+    anchored attempts instead of a scan of the whole sentence. The earliest match wins, so the
+    span reported does not depend on the order a set of trigger words iterates in (which
+    changes with the process's string hashing)."""
+    first: re.Match[str] | None = None
     for word in rule.triggers & hit:
         at = plain.find(word, start, end)
-        while at >= 0:
+        while at >= 0 and (first is None or at < first.start()):
             if at == 0 or not plain[at - 1].isalnum():
                 match = rule.pattern.match(plain, at, end)
                 if match is not None:
-                    return match
+                    first = match
+                    break
             at = plain.find(word, at + 1, end)
-    return None
+    return first
 
 
 def _foreign_evidence(scores: dict[str, float], lowered: str) -> None:
