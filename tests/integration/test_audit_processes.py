@@ -27,7 +27,6 @@ from tests.fakes.openai_upstream import FakeOpenAI
 from tests.support.audit_chain import MASTER_KEY, SIGNING_KEY, signer
 from tests.support.gateway import CLIENT_KEY, free_port, upstream_config
 from tollhouse.audit.reader import AuditReader
-from tollhouse.audit.search import SearchFilters
 from tollhouse.audit.service import AuditService
 from tollhouse.audit.verify import VerifyReport
 from tollhouse.storage.engine import create_engine
@@ -162,13 +161,17 @@ async def _load(url: str, seconds: float, concurrency: int = 8) -> list[str]:
 
 
 async def _recorded_pairs(url: str, request_ids: list[str]) -> dict[str, set[str]]:
+    """The record types of each of ``request_ids``, read from every chain in full (a search
+    returns at most the newest 10,000 records; a fast gateway writes more here)."""
     engine = create_engine(url)
     try:
-        service = AuditService(engine)
+        reader, wanted = AuditReader(engine), set(request_ids)
         found: dict[str, set[str]] = {}
-        for record in await service.search(SearchFilters(limit=10_000)):
-            if record.get("request_id") in request_ids:
-                found.setdefault(record["request_id"], set()).add(record["type"])
+        for chain in await reader.chains():
+            async for record in reader.records(chain.chain_id):
+                request_id = record.columns["request_id"]
+                if request_id in wanted:
+                    found.setdefault(request_id, set()).add(record.columns["type"])
         return found
     finally:
         await engine.dispose()

@@ -5,15 +5,17 @@ thread and back for every statement (begin, each insert, the heartbeat, commit) 
 rollback when the connection goes back to the pool. Here a batch — records, content,
 checkpoint, heartbeat — is one transaction on a connection of our own:
 
-- a small batch (strict mode's usual commit: the records of the few calls that arrived
-  meanwhile) is written on the event loop's thread. It is a WAL append without fsync, tens of
-  microseconds; handing it to a thread costs more than that, in instructions and above all
-  in GIL hand-offs, which stall the loop on a gateway pinned to one core. That connection
-  never waits for a lock (``busy_timeout=0``) and never checkpoints the WAL (which fsyncs):
-  a locked database sends the batch to the thread, and the thread checkpoints the WAL
-  every ``_CHECKPOINT_EVERY`` inline commits.
-- a big batch (async mode) goes to one dedicated thread with its own connection, so the
-  loop keeps serving while it is written.
+- a batch of up to ``INLINE_MAX_ROWS`` rows (every batch at the default ``batch_max``: strict
+  mode's commits of the calls that arrived meanwhile, async mode's of 256 records) is written
+  on the event loop's thread. It is a WAL append without fsync, a few microseconds a row.
+  Handing it to a thread costs more, above all in GIL hand-offs: the thread needs the GIL to
+  bind each statement and waits up to the switch interval (5 ms) for a busy loop to give it
+  up, so at 256 connections an async writer going through the thread fell further behind
+  every second. That connection never waits for a lock (``busy_timeout=0``) and never
+  checkpoints the WAL (which fsyncs): a locked database sends the batch to the thread, and
+  the thread checkpoints the WAL every ``_CHECKPOINT_ROWS`` rows written inline.
+- a bigger batch (a raised ``batch_max``, a spill file read back) goes to one dedicated thread
+  with its own connection, so the loop keeps serving while it is written.
 
 Records go in as multi-row INSERTs: one statement execution for many rows costs less than
 ``executemany``'s step and reset per row. A batch of n rows is split by the binary digits of
@@ -39,8 +41,8 @@ from tollhouse.audit.append_sql import AppendSql
 
 _PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000")
 _INLINE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=0", "wal_autocheckpoint=0")
-INLINE_MAX_ROWS = 64  # batches up to this many rows are written on the loop's thread
-_CHECKPOINT_EVERY = 200  # inline commits between two WAL checkpoints (run in the thread)
+INLINE_MAX_ROWS = 1024  # batches up to this many rows are written on the loop's thread
+_CHECKPOINT_ROWS = 4000  # rows written inline between two WAL checkpoints (run in the thread)
 
 
 log = logging.getLogger("tollhouse.audit")
@@ -55,7 +57,7 @@ class SqliteAppender:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
         self._conn: sqlite3.Connection | None = None  # opened and used only in the pool's thread
         self._inline: sqlite3.Connection | None = None  # opened and used only on the loop's thread
-        self._inline_commits = 0
+        self._inline_rows = 0
         self._checkpointing: asyncio.Future[None] | None = None
 
     async def append(
@@ -77,8 +79,9 @@ class SqliteAppender:
                 if not _is_busy(exc):
                     raise
             else:
-                self._inline_commits += 1
-                if self._inline_commits % _CHECKPOINT_EVERY == 0 and self._checkpointing is None:
+                self._inline_rows += len(rows) + len(content)
+                if self._inline_rows >= _CHECKPOINT_ROWS and self._checkpointing is None:
+                    self._inline_rows = 0
                     self._checkpointing = loop.run_in_executor(self._pool, self._checkpoint_wal)
                     self._checkpointing.add_done_callback(self._checkpointed)
                 return

@@ -34,8 +34,12 @@ _HEARTBEAT_S = 30.0
 _HEARTBEAT_WRITE_S = 10.0
 _MAX_BACKOFF_S = 5.0
 _STOP_ATTEMPTS = 5  # failed commits in a row after which shutdown stops waiting for the database
-# A big batch is built and sealed in slices, so requests sharing the event loop are not held up.
-_YIELD_EVERY = 128
+# A big batch (a raised ``batch_max``, a spill file read back) is built and sealed in slices, so
+# requests sharing the event loop are not held up long; a default batch of 256 is one slice.
+_YIELD_EVERY = 512
+# A writer behind (a full batch still queued after a commit) commits this many batches in a row
+# before it lets the event loop turn: one batch a turn fell behind at 256 connections.
+_CATCH_UP_BATCHES = 4
 # Most loop turns a strict-mode commit waits for more records (see ``_gather``).
 _GROUP_TURNS = 8
 
@@ -154,6 +158,7 @@ class ChainWriter:
 
     async def _run(self) -> None:
         queue = self.queue
+        behind = 0  # batches committed in a row with a full batch still queued
         while True:
             if self._stopping and (not len(queue) or self._failures >= _STOP_ATTEMPTS):
                 if len(queue):
@@ -170,6 +175,15 @@ class ChainWriter:
             items = queue.take(self._batch_max)
             if items or self._tick_due():
                 await self._commit(items)
+            if len(queue) >= self._batch_max:
+                # Behind: the next batch goes at once, but every few batches the calls waiting
+                # on the loop run (a commit that does not suspend would otherwise hold them
+                # until the whole backlog is written).
+                behind += 1
+                if behind % _CATCH_UP_BATCHES == 0:
+                    await asyncio.sleep(0)
+            else:
+                behind = 0
 
     async def _gather(self, queue: AuditQueue) -> None:
         """Group commit (strict mode): let the event loop turn while turns bring more records.
@@ -223,12 +237,14 @@ class ChainWriter:
 
     async def _expand(self, items: list[Item]) -> list[Entry]:
         entries: list[Entry] = []
-        for n, item in enumerate(items, 1):
-            if n % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
+        built = 0  # producers called: only they do work here
+        for item in items:
             if isinstance(item, Entry):
                 entries.append(item)
                 continue
+            built += 1
+            if built % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             try:
                 entries.extend(item())
             except Exception:  # a bug building one call's records must not stop the chain
