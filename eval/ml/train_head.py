@@ -43,17 +43,12 @@ import numpy as np
 
 from eval.train_ngrams import Row, rows
 from tollhouse.guards.detectors.injection import InjectionDetector
-from tollhouse.guards.ml.classifier import _CHUNK, HEAD
+from tollhouse.guards.ml.classifier import HEAD, windows
 from tollhouse.guards.ml.encoder import MiniLM
 
 _BATCH = 64
 L2S = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4)  # candidate regularisation, chosen on validation
 ADDED_FP = 0.005  # validation false positives the classifier may add to the heuristics', per pool
-
-
-def windows(text: str) -> list[str]:
-    """The windows the classifier scores (``ClassifierInjectionDetector.score``)."""
-    return [text[at : at + _CHUNK] for at in range(0, max(1, len(text)), _CHUNK)]
 
 
 def embed(encoder: MiniLM, texts: list[str], cache: Path, name: str) -> np.ndarray:

@@ -24,6 +24,11 @@ HEAD = Path(__file__).with_name("head.json")
 _CHUNK = 1000  # characters per window scored (about 256 tokens)
 
 
+def windows(text: str) -> list[str]:
+    """The windows of ``text`` the classifier scores, one at least (the head trains on the same)."""
+    return [text[at : at + _CHUNK] for at in range(0, max(1, len(text)), _CHUNK)]
+
+
 class Head:
     """A trained logistic-regression head."""
 
@@ -59,13 +64,13 @@ class ClassifierInjectionDetector:
 
     def score(self, texts: list[str]) -> list[float]:
         """The classifier's probability for each text (worst window of a long one)."""
-        windows: list[str] = []
+        chunks: list[str] = []
         owners: list[int] = []
         for i, text in enumerate(texts):
-            for at in range(0, max(1, len(text)), _CHUNK):
-                windows.append(text[at : at + _CHUNK])
-                owners.append(i)
-        probabilities = self._head.probability(self._encoder.encode(windows))
+            parts = windows(text)
+            chunks += parts
+            owners += [i] * len(parts)
+        probabilities = self._head.probability(self._encoder.encode(chunks))
         best = [0.0] * len(texts)
         for owner, p in zip(owners, probabilities, strict=True):
             best[owner] = max(best[owner], float(p))
