@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +14,8 @@ import pytest
 import yaml
 
 from tests.fakes.openai_upstream import FakeOpenAI
-from tests.support.gateway import CLIENT_KEY, UPSTREAM_KEY, free_port, upstream_config
-
-TOLLHOUSE = [sys.executable, "-m", "tollhouse.cli.main"]
+from tests.support.gateway import CLIENT_KEY, UPSTREAM_KEY, upstream_config
+from tests.support.served import TOLLHOUSE, metric, served_process
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -73,40 +71,8 @@ def served(tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[tuple[str, Path]
     """`tollhouse serve --workers 2` as a real process; yields its URL and its log file."""
     config = upstream_config(fake_openai.base_url, check_upstreams_on_ready=True)
     config["logging"] = {"level": "debug"}
-    path = tmp_path / "gw.yaml"
-    path.write_text(yaml.safe_dump(config))
-    port = free_port()
-    log = tmp_path / "gw.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [*TOLLHOUSE, "serve", "--config", str(path), "--port", str(port), "--workers", "2"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        client = openai.OpenAI(base_url=f"{url}/v1", api_key=CLIENT_KEY, max_retries=0, timeout=5)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.models.list()
-                break
-            except openai.APIConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(log.read_text()) from None
-                time.sleep(0.2)
-        yield url, log
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-def _metric(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+    with served_process(config, tmp_path) as served:
+        yield served
 
 
 def test_workers_share_metrics_and_logs_hold_no_secrets(
@@ -136,16 +102,16 @@ def test_workers_share_metrics_and_logs_hold_no_secrets(
     while True:
         with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
             text = resp.read().decode()
-        seen = _metric(text, "tollhouse_requests_total", surface="chat", model="gpt-test", status="200")
+        seen = metric(text, "tollhouse_requests_total", surface="chat", model="gpt-test", status="200")
         if seen == 20 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     for _ in range(10):
         with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
             text = resp.read().decode()
-        assert _metric(text, "tollhouse_requests_total", surface="chat", model="gpt-test", status="200") == 20
-        assert _metric(text, "tollhouse_tokens_total", model="gpt-test", kind="completion") > 0
-        assert _metric(text, "tollhouse_request_duration_seconds_count", model="gpt-test") == 20
+        assert metric(text, "tollhouse_requests_total", surface="chat", model="gpt-test", status="200") == 20
+        assert metric(text, "tollhouse_tokens_total", model="gpt-test", kind="completion") > 0
+        assert metric(text, "tollhouse_request_duration_seconds_count", model="gpt-test") == 20
     with urllib.request.urlopen(f"{url}/readyz", timeout=5) as resp:
         ready = json.loads(resp.read())
     assert ready["status"] == "ready" and ready["providers"] == {"fake": True}

@@ -51,8 +51,18 @@ Overflow = Callable[[Sequence[Item]], None]
 
 @dataclass(slots=True)
 class QueueStats:
+    """What the queue refused or set aside; the ``*_total`` counts only grow (for metrics)."""
+
     dropped: Counter[str] = field(default_factory=Counter)  # by reason, until recorded
+    dropped_total: Counter[str] = field(default_factory=Counter)  # by reason, ever
     spilled: int = 0
+    waited: int = 0  # calls that waited for room (backpressure ``block``)
+    refused: int = 0  # calls refused for want of room (``fail``, or ``block`` timed out)
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        """Count ``count`` records lost for ``reason``: recorded in the chain, and ever."""
+        self.dropped[reason] += count
+        self.dropped_total[reason] += count
 
 
 class AuditQueue:
@@ -91,11 +101,14 @@ class AuditQueue:
         if len(self._items) < self.capacity or self.backpressure in ("spill", "drop"):
             return True
         if self.backpressure == "fail":
+            self.stats.refused += 1
             return False
+        self.stats.waited += 1
         self._room.clear()
         try:
             await asyncio.wait_for(self._room.wait(), self._timeout)
         except TimeoutError:
+            self.stats.refused += 1
             return False
         return True
 
@@ -119,7 +132,7 @@ class AuditQueue:
             self._spill([item])
             self.stats.spilled += 1
         else:
-            self.stats.dropped["queue_full"] += 1
+            self.stats.drop("queue_full")
 
     def take(self, limit: int) -> list[Item]:
         """Up to ``limit`` items, oldest first; wakes callers waiting for room."""
@@ -147,8 +160,9 @@ class AuditQueue:
         items, self._items = list(self._items), deque()
         if self._spill is not None:
             self._spill(items)
+            self.stats.spilled += len(items)
             return f"{len(items)} queued records spilled to the spill file"
-        self.stats.dropped["shutdown"] += len(items)
+        self.stats.drop("shutdown", len(items))
         return f"{len(items)} queued records lost (no spill_path configured)"
 
     def take_drop_counts(self) -> Counter[str]:

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
 from tollhouse.audit.chain import ROW_COLUMNS, SQLITE_ROW_COLUMNS, ChainHead, insert_records_sql, sqlite_row
-from tollhouse.audit.pg_append import PgAppender
-from tollhouse.audit.sqlite_append import SqliteAppender
+from tollhouse.audit.pg_append import PG_CATCH_UP_ROWS, PgAppender
+from tollhouse.audit.sqlite_append import INLINE_MAX_ROWS, SqliteAppender
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +72,13 @@ class ChainStore:
         # ``pg_append``); an in-memory SQLite database has no second connection: the engine.
         path = engine.url.database if engine.dialect.name == "sqlite" else None
         self._appender: SqliteAppender | PgAppender | None = None
+        # Most records a writer that is behind commits at once (``ChainWriter``).
+        self.catch_up_rows = INLINE_MAX_ROWS
         if path and path != ":memory:":
             self._appender = SqliteAppender(path)
         elif engine.dialect.name == "postgresql":
             self._appender = PgAppender(engine)
+            self.catch_up_rows = PG_CATCH_UP_ROWS
 
     async def register(self, info: ChainInfo) -> None:
         async with self.engine.begin() as conn:

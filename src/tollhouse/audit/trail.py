@@ -92,7 +92,7 @@ class AuditTrail:
             )
         except Exception:  # a bug building one call's records must not fail the call or the chain
             log.exception("building audit records failed")
-            self.queue.stats.dropped["build_error"] += 1
+            self.queue.stats.drop("build_error")
             return
         offer = self.queue.offer
         for entry in entries:

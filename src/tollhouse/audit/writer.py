@@ -24,6 +24,7 @@ from tollhouse.audit.lifecycle import WriterIdentity, adopt_orphans, genesis_eve
 from tollhouse.audit.queue import AuditQueue, ContentPiece, Entry, Item
 from tollhouse.audit.store import ChainStore, CheckpointRow, ContentRow
 from tollhouse.audit.vault import ContentVault
+from tollhouse.audit.writer_stats import WriterStats
 
 log = logging.getLogger("tollhouse.audit")
 
@@ -35,10 +36,12 @@ _HEARTBEAT_WRITE_S = 10.0
 _MAX_BACKOFF_S = 5.0
 _STOP_ATTEMPTS = 5  # failed commits in a row after which shutdown stops waiting for the database
 # A big batch (a raised ``batch_max``, a spill file read back) is built and sealed in slices, so
-# requests sharing the event loop are not held up long; a default batch of 256 is one slice.
-_YIELD_EVERY = 512
-# A writer behind (a full batch still queued after a commit) commits this many batches in a row
-# before it lets the event loop turn: one batch a turn fell behind at 256 connections.
+# requests sharing the event loop are not held up long; a catch-up commit at the default
+# ``batch_max`` (4 x 256) is one slice.
+_YIELD_EVERY = 1024
+# A writer behind (two full batches queued) commits this many batches' worth in one transaction,
+# then lets the event loop turn: one batch a turn fell behind at 256 connections, and on
+# PostgreSQL, where every round trip waits out a whole turn of the loop, so did four.
 _CATCH_UP_BATCHES = 4
 # Most loop turns a strict-mode commit waits for more records (see ``_gather``).
 _GROUP_TURNS = 8
@@ -88,6 +91,7 @@ class ChainWriter:
         self._waiting: deque[tuple[float, float, asyncio.Future[None]]] = deque()
         self._watchdog: asyncio.TimerHandle | None = None
         self._ticker: asyncio.TimerHandle | None = None
+        self.stats = WriterStats()
 
     async def start(self) -> None:
         """Register this chain, adopt crashed ones, write the genesis record, start the task."""
@@ -158,7 +162,8 @@ class ChainWriter:
 
     async def _run(self) -> None:
         queue = self.queue
-        behind = 0  # batches committed in a row with a full batch still queued
+        batch = self._batch_max
+        catch_up = max(batch * _CATCH_UP_BATCHES, self.store.catch_up_rows)
         while True:
             if self._stopping and (not len(queue) or self._failures >= _STOP_ATTEMPTS):
                 if len(queue):
@@ -172,18 +177,14 @@ class ChainWriter:
                 queue.wake.clear()
             elif queue.urgent and len(queue) < self._batch_max:
                 await self._gather(queue)
-            items = queue.take(self._batch_max)
+            items = queue.take(catch_up if len(queue) >= 2 * batch else batch)
             if items or self._tick_due():
                 await self._commit(items)
-            if len(queue) >= self._batch_max:
-                # Behind: the next batch goes at once, but every few batches the calls waiting
-                # on the loop run (a commit that does not suspend would otherwise hold them
-                # until the whole backlog is written).
-                behind += 1
-                if behind % _CATCH_UP_BATCHES == 0:
-                    await asyncio.sleep(0)
-            else:
-                behind = 0
+            if len(queue) >= batch:
+                # Behind: the next batch goes without the flush delay, but after the calls
+                # waiting on the loop run (a commit that does not suspend would otherwise hold
+                # them until the whole backlog is written).
+                await asyncio.sleep(0)
 
     async def _gather(self, queue: AuditQueue) -> None:
         """Group commit (strict mode): let the event loop turn while turns bring more records.
@@ -216,10 +217,10 @@ class ChainWriter:
                 await asyncio.sleep(0)
             part, head = seal_rows(entries[start : start + _YIELD_EVERY], self.chain_id, head)
             rows += part
+        beat = time.monotonic()
         try:
             content = await self._seal_content(entries, now_us)
             checkpoint = self._checkpoint(head, now_us, force_checkpoint)
-            beat = time.monotonic()
             heartbeat = now_us if beat - self._last_heartbeat >= _HEARTBEAT_WRITE_S else None
             await self.store.append(self.chain_id, rows, content, checkpoint, heartbeat)
             if heartbeat is not None:
@@ -233,6 +234,7 @@ class ChainWriter:
                     raise AuditWriteFailed(str(exc)) from exc
                 await asyncio.sleep(min(_MAX_BACKOFF_S, 0.1 * 2**self._failures))
                 return
+        self.stats.committed(len(rows), time.monotonic() - beat)
         self._succeeded(entries, rows, head, checkpoint)
 
     async def _expand(self, items: list[Item]) -> list[Entry]:
@@ -249,7 +251,7 @@ class ChainWriter:
                 entries.extend(item())
             except Exception:  # a bug building one call's records must not stop the chain
                 log.exception("building audit records failed")
-                self.queue.stats.dropped["build_error"] += 1
+                self.queue.stats.drop("build_error")
         return entries
 
     async def _seal_content(self, entries: list[Entry], now_us: int) -> list[ContentRow]:
@@ -276,6 +278,7 @@ class ChainWriter:
 
     def _failed(self, entries: list[Entry], dropped: dict[str, int], exc: Exception) -> None:
         self._failures += 1
+        self.stats.failures += 1
         log.error("audit commit of %d records failed (attempt %d): %s", len(entries), self._failures, exc)
         self.queue.stats.dropped.update(dropped)
         retry: list[Item] = []

@@ -179,12 +179,17 @@ def compile_config(config: GatewayConfig, source: str = "<config>") -> Runtime:
         identity.provider_keys.redactor = redactor  # vault keys arrive at start: scrubbed too
     chain = Chain(policies, CallKind.LLM)
     chains = {**dict.fromkeys(SURFACES, chain), "models": Chain(identity.front, CallKind.LLM)}
+    metrics = Metrics()
+    if trail is not None:
+        from tollhouse.audit.metrics import AuditMetrics  # with the rest of the audit machinery
+
+        metrics.add_source(AuditMetrics(trail, metrics.registry))
     return Runtime(
         config=config,
         routes=MappingProxyType(routing.routes),
         providers=MappingProxyType(providers),
         chains=MappingProxyType(chains),
-        metrics=Metrics(),
+        metrics=metrics,
         redactor=redactor,
         pool=pool,
         models_body=_models_body(config),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from bisect import bisect_left
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as prom_multiprocess
@@ -26,6 +26,13 @@ _N, _PROMPT, _COMPLETION, _LATENCY_SUM, _TTFT_SUM = range(5)
 _LATENCY = 5
 _TTFT = _LATENCY + _BUCKETS
 _ROW = _TTFT + _BUCKETS
+
+
+class MetricSource(Protocol):
+    """Metric families kept up to date from a component's own counters (the audit writer's),
+    read when the metrics are flushed rather than updated per request."""
+
+    def update(self) -> None: ...
 
 
 class Metrics:
@@ -66,6 +73,11 @@ class Metrics:
         self._bounds = (*_LATENCY_BUCKETS, float("inf"))
         self._rows: dict[tuple[str, str, str, int, str | None], list[float]] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._sources: list[MetricSource] = []
+
+    def add_source(self, source: MetricSource) -> None:
+        """Have ``source`` update its families whenever the metrics are flushed."""
+        self._sources.append(source)
 
     def _child(self, family: Any, labels: tuple[str, ...]) -> Any:
         key = (family._name, *labels)
@@ -102,7 +114,9 @@ class Metrics:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_every(1.0))
 
     def flush(self) -> None:
-        """Apply the pending aggregates to the prometheus families."""
+        """Apply the pending aggregates (and the sources' counts) to the prometheus families."""
+        for source in self._sources:
+            source.update()
         rows, self._rows = self._rows, {}
         for (surface, model, provider, status, code), row in rows.items():
             base = (surface, model, provider)
