@@ -26,7 +26,7 @@ at least) false positives on the risky-looking benign validation texts and 0.1% 
 S-Labs' benign validation rows, the one with the most validation detections (``agreement``; a
 budget rather than the margin, since the margin rule let it add six false positives for 56
 detections on validation, more than the clean benign sets can spare). The test splits, DeepTeam,
-AgentDojo, ``benign_fresh4.txt`` and ``benign_fresh5.txt`` are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
+AgentDojo, ``benign_fresh4.txt``, ``benign_fresh5.txt`` and ``benign_fresh6.txt`` are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
 threshold and the confirmation bar. Writes ``injection_ngrams.json``. Needs numpy and pyarrow.
 """
 

@@ -123,7 +123,7 @@ class AuditConfig(_Section):
         Field(
             ge=1,
             le=50_000,
-            description="Most records in one commit while the writer keeps up (one behind commits four batches' worth at once).",
+            description="Most records in one commit while the writer keeps up (one that falls behind commits more at once to catch up).",
         ),
     ] = 256
     queue_size: Annotated[int, Field(ge=16, description="Records buffered before backpressure applies.")] = (
