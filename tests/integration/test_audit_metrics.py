@@ -23,6 +23,12 @@ def test_two_workers_report_their_audit_writers_on_metrics(tmp_path: Path, fake_
     config["database"] = {"url": f"sqlite:///{tmp_path / 'gw.db'}"}
     config["audit"] = {"enabled": True, "mode": "async", "flush_interval_s": 0.05, "queue_size": 1000}
     with served_process(config, tmp_path, workers=2) as (url, _):
+        # Before any call (a worker may serve none), both workers publish their writers' state.
+        deadline = time.monotonic() + 10
+        while metric(text := _scrape(url), "tollhouse_audit_queue_capacity") < 2 * 1000:
+            assert time.monotonic() < deadline, text
+            time.sleep(0.2)
+        assert metric(text, "tollhouse_audit_records_total") == 2  # each chain's chain.start
         for i in range(10):  # fresh connections spread the calls over both workers
             with openai.OpenAI(base_url=f"{url}/v1", api_key=CLIENT_KEY, max_retries=0) as client:
                 client.chat.completions.create(

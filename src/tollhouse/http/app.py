@@ -113,6 +113,7 @@ class GatewayApp:
                 # about 7% more instructions per call than 10,000 (callgrind); the benchmark's
                 # peak RSS did not move.
                 gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+                self.runtime.metrics.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 # Observers drain what they hold (e.g. audit records) before the pools close.

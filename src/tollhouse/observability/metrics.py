@@ -75,6 +75,12 @@ class Metrics:
         self._flusher: asyncio.Task[None] | None = None
         self._sources: list[MetricSource] = []
 
+    def start(self) -> None:
+        """With several workers, publish every second from now on, not from the first request:
+        a worker that serves none still shows its sources (the audit writer's last commit)."""
+        if self._flusher is None and self.multiprocess:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_every(1.0))
+
     def add_source(self, source: MetricSource) -> None:
         """Have ``source`` update its families whenever the metrics are flushed."""
         self._sources.append(source)
@@ -111,7 +117,7 @@ class Metrics:
             row[_TTFT_SUM] += ttft
             row[_TTFT + bisect_left(self._bounds, ttft)] += 1
         if self._flusher is None and self.multiprocess:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_every(1.0))
+            self.start()
 
     def flush(self) -> None:
         """Apply the pending aggregates (and the sources' counts) to the prometheus families."""

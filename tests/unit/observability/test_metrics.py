@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -59,3 +62,26 @@ def test_flushes_accumulate(metrics: Metrics) -> None:
     labels = {"surface": "embeddings", "model": "e", "provider": "p"}
     assert _get(samples, "tollhouse_requests_total", **labels, status="200") == 2
     assert ("tollhouse_time_to_first_token_seconds_count", frozenset(labels.items())) not in samples
+
+
+class _Counted:
+    """A metric source that counts how often the metrics asked it to update."""
+
+    def __init__(self) -> None:
+        self.updates = 0
+
+    def update(self) -> None:
+        self.updates += 1
+
+
+async def test_workers_publish_their_sources_from_startup_not_from_the_first_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    metrics = Metrics()
+    source = _Counted()
+    metrics.add_source(source)
+    metrics.start()  # what the app's startup does; no request recorded
+    await asyncio.sleep(1.2)
+    await metrics.close()
+    assert source.updates >= 2  # once a second, then once more on close
