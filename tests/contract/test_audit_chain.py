@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.audit_chain import make_writer, sample_event, service
+from tollhouse.audit.events import PrincipalRef
 from tollhouse.audit.queue import Entry
 from tollhouse.audit.reader import AuditReader
+from tollhouse.audit.search import SearchFilters
 from tollhouse.audit.store import ChainStore
 from tollhouse.audit.writer import AuditWriteFailed, ChainWriter
 
@@ -150,6 +153,21 @@ async def test_a_writer_behind_on_a_busy_loop_needs_few_turns_per_backlog(engine
     # The genesis record's commit, then catch-up commits of four batches or more each.
     assert writer.stats.commits <= 1 + 2
     await writer.stop()
+    assert (await service(engine).verify()).ok
+
+
+async def test_callers_long_values_are_written_and_searchable(engine: AsyncEngine) -> None:
+    # A session header or a token's subject longer than a VARCHAR column failed its batch, and
+    # the writer retried it for ever: one request stopped the chain (``audit_0004``).
+    writer = make_writer(engine)
+    await writer.start()
+    principal = PrincipalRef("user", "u" * 1_000, "o" * 1_000)
+    event = replace(sample_event(1, session="s" * 10_000), principal=principal)
+    await writer.durable(Entry(event.to_record()), 5.0)
+    await writer.stop()
+    assert writer.stats.failures == 0
+    found = await service(engine).search(SearchFilters(session="s" * 10_000, principal="u" * 1_000))
+    assert [r["id"] for r in found] == [event.id]
     assert (await service(engine).verify()).ok
 
 

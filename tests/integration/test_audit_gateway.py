@@ -129,3 +129,19 @@ def test_strict_mode_refuses_calls_it_cannot_record(tmp_path: Path, upstream: Fa
     assert "policy.decision" in types  # the refusal itself is on the record
     report, _ = asyncio.run(_verify(db))
     assert report.ok, report.problems
+
+
+def test_a_session_id_too_long_is_refused_and_the_chain_goes_on(tmp_path: Path, upstream: FakeOpenAI) -> None:
+    db = tmp_path / "gw.db"
+    with RunningGateway(audit_config(upstream.base_url, db, "async")) as gw:
+        with pytest.raises(openai.BadRequestError) as refused:
+            _chat(gw, extra_headers={"x-tollhouse-session": "s" * 300})
+        error = refused.value.body
+        assert isinstance(error, dict) and error["param"] == "x-tollhouse-session"
+        assert error["code"] == "invalid_value" and "256" in error["message"]
+        assert not upstream.requests  # refused before anything was forwarded
+        ok = _chat(gw, extra_headers={"x-tollhouse-session": "s" * 256})
+    rows = records(db)
+    assert ("llm.response", ok.headers["x-request-id"], 200) in rows
+    report, _ = asyncio.run(_verify(db))
+    assert report.ok, report.problems

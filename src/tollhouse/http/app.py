@@ -26,6 +26,9 @@ from tollhouse.pipeline.phases import CallKind
 from tollhouse.pipeline.trace import parse_traceparent
 
 YOUNG_GC_THRESHOLD = 10_000
+# An agent session's id (``x-tollhouse-session``) is a label, searched in the audit trail and
+# counted by the limits: a longer one is refused rather than stored.
+MAX_SESSION_ID = 256
 log = logging.getLogger("tollhouse.http")
 
 Endpoint = Callable[[Runtime, RequestContext, Any], Awaitable[None]]
@@ -152,13 +155,21 @@ class GatewayApp:
             ctx.trace_id, ctx.parent_span_id = trace
         else:
             ctx.trace_id = raw[:32]
-        ctx.session_id = headers.get("x-tollhouse-session") or (trace[0] if trace else None)
+        session = headers.get("x-tollhouse-session")
+        too_long = session is not None and len(session) > MAX_SESSION_ID
+        ctx.session_id = (None if too_long else session) or (trace[0] if trace else None)
         runtime = self.runtime
         if surface != "ops":
             ctx.inflight = self.inflight.track(receive)
         try:
             if endpoint is None:
                 raise _no_route(method, path)
+            if too_long:
+                raise InvalidRequest(
+                    f"x-tollhouse-session is longer than {MAX_SESSION_ID} characters",
+                    code="invalid_value",
+                    param="x-tollhouse-session",
+                )
             await endpoint(runtime, ctx, send)
         except TollhouseError as error:
             ctx.error_code = error.code or error.type
