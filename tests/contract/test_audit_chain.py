@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import replace
 
+import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -168,6 +169,27 @@ async def test_callers_long_values_are_written_and_searchable(engine: AsyncEngin
     assert writer.stats.failures == 0
     found = await service(engine).search(SearchFilters(session="s" * 10_000, principal="u" * 1_000))
     assert [r["id"] for r in found] == [event.id]
+    assert (await service(engine).verify()).ok
+
+
+async def test_a_record_without_canonical_form_is_dropped_and_recorded_not_retried(
+    engine: AsyncEngine,
+) -> None:
+    # A lone surrogate (JSON from a token's claims can hold one) has no UTF-8 form: its record
+    # cannot be hashed. It used to fail its batch on every retry; now it alone is left out.
+    writer = make_writer(engine)
+    await writer.start()
+    bad = sample_event(1).to_record() | {"route": "gpt-\ud800"}
+    writer.queue.offer(Entry(sample_event(0).to_record()))
+    with pytest.raises(AuditWriteFailed, match="canonical"):
+        await writer.durable(Entry(bad), 5.0)
+    await writer.durable(Entry(sample_event(2).to_record()), 5.0)
+    await writer.stop()
+    assert writer.stats.failures == 0
+    types = await _types(engine, writer.chain_id)
+    assert types == ["chain.start", "llm.request", "llm.request", "audit.dropped", "chain.close"]
+    records = [orjson.loads(r.body) async for r in AuditReader(engine).records(writer.chain_id)]
+    assert records[3]["detail"] == {"dropped_unencodable": 1}
     assert (await service(engine).verify()).ok
 
 

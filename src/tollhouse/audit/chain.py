@@ -104,21 +104,30 @@ def insert_records_sql(marks: Sequence[str], columns: Sequence[str] = ROW_COLUMN
 
 
 def seal_rows(
-    entries: Sequence[Entry], chain_id: str, head: ChainHead
+    entries: Sequence[Entry], chain_id: str, head: ChainHead, rejected: list[Entry] | None = None
 ) -> tuple[list[tuple[Any, ...]], ChainHead]:
     """Place ``entries`` after ``head``, in order; return their rows and the new head.
 
     The writer's loop: the same recipe as ``seal``, but straight to the rows the database
     takes, with the hash chained through locals (no object per record) and the index columns
-    the producer already knew (``Entry.index``) rather than read back from the record."""
+    the producer already knew (``Entry.index``) rather than read back from the record.
+
+    ``rejected``: where an entry goes that has no canonical form (a string with a lone
+    surrogate, say, from a token's claims) instead of raising — it takes no place in the chain."""
     seq, prev = head
     rows: list[tuple[Any, ...]] = []
     append, dumps, sha256 = rows.append, orjson.dumps, hashlib.sha256
     for entry in entries:
-        seq += 1
         event = entry.record
-        event["v"], event["chain"], event["seq"] = RECORD_VERSION, chain_id, seq
-        data = dumps(event, option=CANONICAL_OPTIONS)
+        event["v"], event["chain"], event["seq"] = RECORD_VERSION, chain_id, seq + 1
+        try:
+            data = dumps(event, option=CANONICAL_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError is one
+            if rejected is None:
+                raise
+            rejected.append(entry)
+            continue
+        seq += 1
         prev = sha256(prev + data).digest()
         index = entry.index or _index_values(event, entry.time_us)
         append((chain_id, seq, prev.hex(), *index, data.decode("utf-8")))

@@ -212,11 +212,14 @@ class ChainWriter:
             entries.append(Entry(_dropped_event(dropped).to_record()))
         now_us = time.time_ns() // 1000
         head, rows = self.head, []
+        rejected: list[Entry] = []
         for start in range(0, len(entries), _YIELD_EVERY):
             if start:
                 await asyncio.sleep(0)
-            part, head = seal_rows(entries[start : start + _YIELD_EVERY], self.chain_id, head)
+            part, head = seal_rows(entries[start : start + _YIELD_EVERY], self.chain_id, head, rejected)
             rows += part
+        if rejected:
+            entries = self._reject(entries, rejected)
         beat = time.monotonic()
         try:
             content = await self._seal_content(entries, now_us)
@@ -236,6 +239,18 @@ class ChainWriter:
                 return
         self.stats.committed(len(rows), time.monotonic() - beat)
         self._succeeded(entries, rows, head, checkpoint)
+
+    def _reject(self, entries: list[Entry], rejected: list[Entry]) -> list[Entry]:
+        """Leave out records that cannot be sealed, counted as dropped (and so recorded with the
+        next commit): one bad record must not fail its batch on every retry and stop the chain.
+        A strict-mode caller waiting on one gets the error, as for a failed commit."""
+        log.error("%d audit records have no canonical form and were dropped", len(rejected))
+        self.queue.stats.drop("unencodable", len(rejected))
+        bad = {id(entry) for entry in rejected}
+        for entry in rejected:
+            if entry.done is not None and not entry.done.done():
+                entry.done.set_exception(AuditWriteFailed("the audit record has no canonical form"))
+        return [entry for entry in entries if id(entry) not in bad]
 
     async def _expand(self, items: list[Item]) -> list[Entry]:
         entries: list[Entry] = []
