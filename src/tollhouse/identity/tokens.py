@@ -107,17 +107,28 @@ class TokenVerifier:
         return principal
 
 
+_MAX_ID = 1024
+
+
+def _usable_id(value: object) -> bool:
+    """A claim that can name a principal: a printable string (no control characters, no lone
+    surrogates — the audit trail could not store or hash such an id), not absurdly long."""
+    return isinstance(value, str) and 0 < len(value) <= _MAX_ID and value.isprintable()
+
+
 def map_claims(claims: Mapping[str, Any], issuer: JwtIssuerConfig) -> Principal | None:
     """sub → user; a custom agent claim → agent acting for sub; groups → team; roles → roles."""
     mapping = issuer.claims
     subject = claims.get(mapping.subject)
-    if not isinstance(subject, str) or not subject:
+    if not isinstance(subject, str) or not _usable_id(subject):
         return None
     team = next(
         (mapping.team_map[g] for g in _strings(claims.get(mapping.groups)) if g in mapping.team_map), None
     )
     roles = tuple(r for r in _strings(claims.get(mapping.roles)) if r in ROLES)
     agent = claims.get(mapping.agent)
+    if agent is not None and not _usable_id(agent):
+        return None
     if isinstance(agent, str) and agent:
         return Principal(
             kind="agent",

@@ -54,6 +54,10 @@ async def test_agent_claim_makes_an_agent_acting_for_the_subject(issuer: FakeIss
         (lambda i: i.token(iss="https://evil.example"), "wrong_issuer"),
         (lambda i: i.token(exp=None), "missing_claim"),
         (lambda i: i.token(sub=None), "missing_claim"),
+        (lambda i: i.token(sub="alice\x00"), "missing_claim"),  # the audit trail cannot store it
+        (lambda i: i.token(sub="alice\ud800"), "missing_claim"),  # nor hash it
+        (lambda i: i.token(sub="a" * 1025), "missing_claim"),
+        (lambda i: i.token(agent_id="planner\n"), "missing_claim"),
         (lambda i: i.foreign_token(), "unknown_key"),
         (lambda i: i.token(kid="ec-1"), "algorithm_not_allowed"),  # RS256 naming the EC key
         (lambda i: i.foreign_token(kid="rsa-1"), "bad_signature"),  # a real kid, another key
