@@ -73,6 +73,20 @@ async def test_a_database_outage_keeps_rows_for_the_next_flush(engine: AsyncEngi
     assert len(await ledger_rows(engine)) == 1
 
 
+async def test_long_values_from_callers_and_upstreams_are_written(engine: AsyncEngine) -> None:
+    # One value longer than a VARCHAR column failed its batch on every retry (``usage_0002``).
+    writer = LedgerWriter(flush_interval_s=60, batch_max=10)
+    writer.start(engine)
+    ctx, cost = _call(6, "ml", "s" * 255, "gpt", 10)
+    ctx.principal = Principal("user", "u" * 1_024, org_id="acme")
+    ctx.upstream_model = "m" * 1_000  # what the upstream said it ran
+    writer.record(ledger_row(ctx, cost, estimated=False))
+    await writer.stop()
+    assert writer.written == 1
+    (row,) = await ledger_rows(engine)
+    assert row["upstream_model"] == "m" * 1_000 and row["principal"] == "user:" + "u" * 1_024
+
+
 async def test_the_queue_bound_counts_lost_rows() -> None:
     writer = LedgerWriter(queue_max=100)
     ctx, cost = _call(1, "ml", "s", "gpt", 1)

@@ -66,7 +66,7 @@ def ledger_row(ctx: RequestContext, cost_nusd: int, estimated: bool, now: float 
     now = time.time() if now is None else now
     p = ctx.principal
     usage = ctx.usage
-    session = ctx.session_id[:255] if ctx.session_id else None
+    session = ctx.session_id or None
     if p is None:
         key = principal = agent = team = org = None
     else:
@@ -83,9 +83,9 @@ def ledger_row(ctx: RequestContext, cost_nusd: int, estimated: bool, now: float 
         team,
         org,
         session,
-        ctx.model[:128],
-        ctx.provider[:64],
-        ctx.upstream_model[:255],
+        ctx.model,
+        ctx.provider,
+        ctx.upstream_model,
         ctx.surface,
         ctx.status,
         usage.prompt_tokens if usage else 0,

@@ -6,7 +6,7 @@ are UTC microseconds since the epoch; cost is in nano-USD (an integer: sums are 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
@@ -17,17 +17,19 @@ ledger = Table(
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("time_us", BigInteger, nullable=False),
     Column("day", String(10), nullable=False),  # YYYY-MM-DD (UTC), for reports by day
-    Column("request_id", String(128), nullable=False),
-    Column("key_id", String(128)),
-    Column("principal", String(255)),  # kind:id
-    Column("agent_id", String(128)),
-    Column("team_id", String(128)),
-    Column("org_id", String(128)),
-    Column("session_id", String(255)),
-    Column("model", String(128), nullable=False),  # the alias the caller asked for
-    Column("provider", String(64), nullable=False),
-    Column("upstream_model", String(255), nullable=False),
-    Column("surface", String(32), nullable=False),
+    # Text, not VARCHAR(n): callers' and upstreams' values reach these (``usage_0002``), and a
+    # value too long for its column would fail its batch on every retry.
+    Column("request_id", Text, nullable=False),
+    Column("key_id", Text),
+    Column("principal", Text),  # kind:id
+    Column("agent_id", Text),
+    Column("team_id", Text),
+    Column("org_id", Text),
+    Column("session_id", Text),
+    Column("model", Text, nullable=False),  # the alias the caller asked for
+    Column("provider", Text, nullable=False),
+    Column("upstream_model", Text, nullable=False),
+    Column("surface", Text, nullable=False),
     Column("status", Integer, nullable=False),
     Column("input_tokens", BigInteger, nullable=False),
     Column("output_tokens", BigInteger, nullable=False),
