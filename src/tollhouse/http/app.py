@@ -28,7 +28,7 @@ from tollhouse.pipeline.trace import parse_traceparent
 YOUNG_GC_THRESHOLD = 10_000
 # An agent session's id (``x-tollhouse-session``) is a label, searched in the audit trail and
 # counted by the limits: a longer one is refused rather than stored.
-MAX_SESSION_ID = 256
+MAX_SESSION_ID = 255
 log = logging.getLogger("tollhouse.http")
 
 Endpoint = Callable[[Runtime, RequestContext, Any], Awaitable[None]]
