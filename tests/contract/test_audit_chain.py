@@ -193,6 +193,28 @@ async def test_a_record_without_canonical_form_is_dropped_and_recorded_not_retri
     assert (await service(engine).verify()).ok
 
 
+async def test_a_record_the_database_refuses_is_isolated_and_dropped_not_retried(engine: AsyncEngine) -> None:
+    # PostgreSQL refuses a NUL in text: the batch holding such a record used to be retried for
+    # ever. Its records now go one at a time and the refused one alone is dropped, on the record.
+    # (Identity refuses such ids at the door; this is the writer's own line of defence.)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores any text: there is no value for it to refuse")
+    writer = make_writer(engine, flush_s=5.0)
+    await writer.start()
+    poison = replace(sample_event(3), principal=PrincipalRef("user", "mallory\x00"))
+    events = [sample_event(0), sample_event(1), poison, sample_event(4), sample_event(5)]
+    for event in events:
+        assert writer.queue.offer(Entry(event.to_record()))
+    await writer.stop()
+    records = [orjson.loads(r.body) async for r in AuditReader(engine).records(writer.chain_id)]
+    ids = [r["id"] for r in records if r["type"].startswith("llm.")]
+    dropped = [r["detail"] for r in records if r["type"] == "audit.dropped"]
+    assert ids == [e.id for e in events if e is not poison]
+    assert dropped == [{"dropped_unwritable": 1}]
+    assert writer.stats.failures >= 2  # the batch, then the record alone
+    assert (await service(engine).verify()).ok
+
+
 async def test_restart_after_crash_links_the_new_chain(engine: AsyncEngine) -> None:
     first = make_writer(engine)
     await first.start()

@@ -70,7 +70,13 @@ class AuditMetrics:
             registry=registry,
             multiprocess_mode="livemin",
         )
-        for reason in ("queue_full", "shutdown", "build_error", "unencodable"):  # shown as 0 before any loss
+        for reason in (
+            "queue_full",
+            "shutdown",
+            "build_error",
+            "unencodable",
+            "unwritable",
+        ):  # shown as 0 before any loss
             self.dropped.labels(reason)
         self._source: WriterStats | None = None  # the running writer's counts
         self._seen = WriterStats()  # what the families already hold of them

@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Sequence
 from typing import Any, Protocol
+
+import sqlalchemy.exc
 
 from tollhouse.audit.chain import ChainHead, SealedRecord, seal_rows, sealed_record
 from tollhouse.audit.checkpoint import Checkpointer
@@ -92,6 +95,9 @@ class ChainWriter:
         self._watchdog: asyncio.TimerHandle | None = None
         self._ticker: asyncio.TimerHandle | None = None
         self.stats = WriterStats()
+        # Records still to commit one at a time, after the database refused a value in their
+        # batch: the one it refuses alone is dropped (``_unwritable``), the rest go through.
+        self._isolate = 0
 
     async def start(self) -> None:
         """Register this chain, adopt crashed ones, write the genesis record, start the task."""
@@ -177,9 +183,14 @@ class ChainWriter:
                 queue.wake.clear()
             elif queue.urgent and len(queue) < self._batch_max:
                 await self._gather(queue)
-            items = queue.take(catch_up if len(queue) >= 2 * batch else batch)
+            isolated = self._isolate > 0
+            if isolated:
+                items = queue.take(1)
+                self._isolate = max(0, self._isolate - len(items))
+            else:
+                items = queue.take(catch_up if len(queue) >= 2 * batch else batch)
             if items or self._tick_due():
-                await self._commit(items)
+                await self._commit(items, isolated=isolated)
             if len(queue) >= batch:
                 # Behind: the next batch goes without the flush delay, but after the calls
                 # waiting on the loop run (a commit that does not suspend would otherwise hold
@@ -204,7 +215,11 @@ class ChainWriter:
         return idle >= _HEARTBEAT_S or (self._checkpointer is not None and self._checkpointer.due(self.head))
 
     async def _commit(
-        self, items: list[Item], raise_errors: bool = False, force_checkpoint: bool = False
+        self,
+        items: list[Item],
+        raise_errors: bool = False,
+        force_checkpoint: bool = False,
+        isolated: bool = False,
     ) -> None:
         entries = await self._expand(items)
         dropped = self.queue.take_drop_counts()
@@ -231,6 +246,8 @@ class ChainWriter:
         except Exception as exc:
             if await self._committed_anyway(head):
                 checkpoint = None
+            elif not raise_errors and self._isolate_or_drop(items, entries, dropped, exc, isolated):
+                return
             else:
                 self._failed(entries, dropped, exc)
                 if raise_errors:
@@ -239,6 +256,33 @@ class ChainWriter:
                 return
         self.stats.committed(len(rows), time.monotonic() - beat)
         self._succeeded(entries, rows, head, checkpoint)
+
+    def _isolate_or_drop(
+        self, items: list[Item], entries: list[Entry], dropped: dict[str, int], exc: Exception, isolated: bool
+    ) -> bool:
+        """After the database refused a value (not the connection: retrying the same record can
+        never succeed): a batch's records are retried one at a time, and a record refused on
+        its own is dropped — counted, recorded with the next commit, its strict caller failed —
+        rather than retried for ever, holding the chain and, by backpressure, every call.
+        True when the record was dropped (nothing to retry)."""
+        if not _refused_value(exc):
+            return False
+        if len(items) > 1 and not isolated:
+            # What ``_failed`` puts back (strict callers get the error instead) goes one by one.
+            self._isolate = sum(
+                1 for e in entries if e.done is None and e.record.get("type") != EventType.AUDIT_DROPPED
+            )
+            return False
+        log.error("the audit database refused a record's values, dropped: %s", exc)
+        self.stats.failures += 1
+        self.queue.stats.dropped.update(dropped)
+        for entry in entries:
+            if entry.record.get("type") == EventType.AUDIT_DROPPED:
+                continue
+            self.queue.stats.drop("unwritable")
+            if entry.done is not None and not entry.done.done():
+                entry.done.set_exception(AuditWriteFailed("the audit database refused the record"))
+        return True
 
     def _reject(self, entries: list[Entry], rejected: list[Entry]) -> list[Entry]:
         """Leave out records that cannot be sealed, counted as dropped (and so recorded with the
@@ -329,6 +373,15 @@ class ChainWriter:
                 listener.accept(sealed)
             except Exception:
                 log.exception("audit listener %s failed", type(listener).__name__)
+
+
+def _refused_value(exc: BaseException) -> bool:
+    """Whether the database refused a value it was given (SQLite, SQLAlchemy or asyncpg's
+    DataError) rather than failing to commit: a conflict or a lost connection is retried."""
+    if isinstance(exc, (sqlite3.DataError, sqlalchemy.exc.DataError)):
+        return True
+    # asyncpg is only imported with PostgreSQL: its DataError is recognised by name.
+    return any(c.__name__ == "DataError" and c.__module__ == "asyncpg.exceptions" for c in type(exc).__mro__)
 
 
 async def _wait(event: asyncio.Event, timeout_s: float) -> None:
