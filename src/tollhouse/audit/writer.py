@@ -96,7 +96,7 @@ class ChainWriter:
         self._ticker: asyncio.TimerHandle | None = None
         self.stats = WriterStats()
         # Records still to commit one at a time, after the database refused a value in their
-        # batch: the one it refuses alone is dropped (``_unwritable``), the rest go through.
+        # batch: the one it refuses alone is dropped (``_isolate_or_drop``), the rest go through.
         self._isolate = 0
 
     async def start(self) -> None:
