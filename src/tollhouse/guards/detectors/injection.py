@@ -26,15 +26,13 @@ from itertools import chain
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.injection_lexicon import CORE_WORDS, families, score_words
 from tollhouse.guards.detectors.injection_ngrams import WINDOW, NgramModel, default_model
-from tollhouse.guards.detectors.injection_rules import (
-    ADDRESSED_RULES,
+from tollhouse.guards.detectors.injection_rules import ADDRESSED_RULES, RULES, Rule
+from tollhouse.guards.detectors.injection_scripts import (
     FOREIGN_DISCLOSE,
     FOREIGN_OVERRIDE,
     FOREIGN_SYSTEM,
     FOREIGN_UNRESTRICTED,
     FOREIGN_WEIGHTS,
-    RULES,
-    Rule,
 )
 from tollhouse.guards.detectors.injection_weights import FLOOR
 from tollhouse.guards.normalize import ascii_lower, hidden_payloads, unmask
@@ -74,7 +72,7 @@ _LETTERLIKE_LEADS = frozenset(chr(c).encode()[0] for c in _LETTERLIKE if c < 0x8
 _LETTERLIKE_BYTES = (b"\xe1\xb4", b"\xe2\x82\xac", b"\xea\x9c")  # small capitals, the euro sign
 _ACCENTED_LEADS = frozenset((0xC3, 0xC4, 0xC5))  # Latin-1 and Latin Extended-A: letters with accents
 # Cyrillic, Hebrew and Arabic (Persian), Devanagari and Thai (E0), kana, CJK ideographs and Hangul
-# (E3-ED): the scripts whose words only ``injection_rules.FOREIGN_*`` read.
+# (E3-ED): the scripts whose words only ``injection_scripts.FOREIGN_*`` read.
 _FOREIGN_LEADS = frozenset((*range(0xD0, 0xD4), *range(0xD6, 0xDC), 0xE0, *range(0xE3, 0xEE)))
 
 
@@ -126,7 +124,7 @@ def _lead_match(
 
 def _foreign_evidence(scores: dict[str, float], lowered: str) -> None:
     """Overrides and prompt extraction in scripts the ASCII rules cannot read (Cyrillic, CJK,
-    Arabic, Hebrew, Devanagari...): ``injection_rules.FOREIGN_*``."""
+    Arabic, Hebrew, Devanagari...): ``injection_scripts.FOREIGN_*``."""
     override, named, disclosed, unrestricted = FOREIGN_WEIGHTS
     if FOREIGN_OVERRIDE.search(lowered) is not None:
         _combine(scores, "instruction_override", override)
