@@ -108,8 +108,3 @@ class AppThread:
                 self._on_stop()
         finally:
             await runner.cleanup()
-            # Closed and aborted transports drop their sockets in callbacks the loop has yet to
-            # run; asyncio.run closes the loop without running them, and the garbage collector
-            # later reports the sockets as unclosed, in whichever test it happens to run.
-            for _ in range(3):
-                await asyncio.sleep(0)

@@ -24,8 +24,8 @@ _CHECKPOINT_COLUMNS = ("chain_id", "seq", "hash", "time_us", "key_id", "signatur
 
 
 class AppendSql(NamedTuple):
-    """One batch's statements: records (multi-row INSERTs by row count), content, a
-    checkpoint, the chain's heartbeat."""
+    """One batch's statements: records (multi-row INSERTs by row count, SQLite only), content,
+    a checkpoint, the chain's heartbeat."""
 
     records: dict[int, str]
     content: str
@@ -39,15 +39,17 @@ class AppendSql(NamedTuple):
         """The statements with ``mark(i)`` as the i-th placeholder (from 1): ``?`` or ``$i``.
 
         ``sqlite``: records bind ``SQLITE_ROW_COLUMNS`` (SQLite derives the other search
-        columns from the body)."""
+        columns from the body); without it there are no record statements."""
         columns = SQLITE_ROW_COLUMNS if sqlite else ROW_COLUMNS
 
         def insert(table: str, columns: tuple[str, ...]) -> str:
             marks = ", ".join(mark(i) for i in range(1, len(columns) + 1))
             return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
 
+        # Only SQLite inserts records by statement; PostgreSQL copies them (``pg_append``).
+        sizes = power_parts(2 * ROWS_PER_INSERT - 1) if sqlite else []
         return cls(
-            records={n: records_insert_sql(mark, n, columns) for n in power_parts(2 * ROWS_PER_INSERT - 1)},
+            records={n: records_insert_sql(mark, n, columns) for n in sizes},
             content=insert("audit_content", _CONTENT_COLUMNS),
             checkpoint=insert("audit_checkpoints", _CHECKPOINT_COLUMNS),
             heartbeat=f"UPDATE audit_chains SET heartbeat_us = {mark(1)} WHERE chain_id = {mark(2)}",  # noqa: S608

@@ -276,24 +276,25 @@ class ChainWriter:
         log.error("the audit database refused a record's values, dropped: %s", exc)
         self.stats.failures += 1
         self.queue.stats.dropped.update(dropped)
-        for entry in entries:
-            if entry.record.get("type") == EventType.AUDIT_DROPPED:
-                continue
-            self.queue.stats.drop("unwritable")
-            if entry.done is not None and not entry.done.done():
-                entry.done.set_exception(AuditWriteFailed("the audit database refused the record"))
+        records = [e for e in entries if e.record.get("type") != EventType.AUDIT_DROPPED]
+        self._drop(records, "unwritable", "the audit database refused the record")
         return True
+
+    def _drop(self, entries: Sequence[Entry], reason: str, message: str) -> None:
+        """Count ``entries`` as dropped for ``reason`` (recorded with the next commit) and fail
+        the strict-mode callers waiting on them with ``message``."""
+        self.queue.stats.drop(reason, len(entries))
+        for entry in entries:
+            if entry.done is not None and not entry.done.done():
+                entry.done.set_exception(AuditWriteFailed(message))
 
     def _reject(self, entries: list[Entry], rejected: list[Entry]) -> list[Entry]:
         """Leave out records that cannot be sealed, counted as dropped (and so recorded with the
         next commit): one bad record must not fail its batch on every retry and stop the chain.
         A strict-mode caller waiting on one gets the error, as for a failed commit."""
         log.error("%d audit records have no canonical form and were dropped", len(rejected))
-        self.queue.stats.drop("unencodable", len(rejected))
+        self._drop(rejected, "unencodable", "the audit record has no canonical form")
         bad = {id(entry) for entry in rejected}
-        for entry in rejected:
-            if entry.done is not None and not entry.done.done():
-                entry.done.set_exception(AuditWriteFailed("the audit record has no canonical form"))
         return [entry for entry in entries if id(entry) not in bad]
 
     async def _expand(self, items: list[Item]) -> list[Entry]:
