@@ -76,7 +76,7 @@ async def _eventually(check: Any, timeout_s: float = 5.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-async def test_a_poisoned_tool_is_flagged_hidden_and_refused(env: Env) -> None:
+async def test_a_poisoned_tool_is_flagged_hidden_and_refused_until_approved(env: Env) -> None:
     names = await _names(env)
     assert "shifty__clock" in names and "notes__add_note" in names
     assert "shifty__add" not in names
@@ -96,20 +96,13 @@ async def test_a_poisoned_tool_is_flagged_hidden_and_refused(env: Env) -> None:
     ]
     assert [(r["server"], r["name"]) for r in listed] == [("shifty", "add")]
 
-
-async def test_an_approved_definition_becomes_usable(env: Env) -> None:
-    await _names(env)  # make sure the gateway has seen it
-
-    async def recorded() -> bool:
-        return ("shifty", "add") in await env.rows()
-
-    await _eventually(recorded)
+    # One test, not two: approving first would leave nothing poisoned to find.
     assert "approved tool shifty/add" in await env.acli("mcp", "approve", "shifty/add")
 
-    async def listed() -> bool:
+    async def shown() -> bool:
         return "shifty__add" in await _names(env)
 
-    await _eventually(listed)
+    await _eventually(shown)
     async with connect(env.url, MASTER) as client:
         result = await client.call_tool("shifty__add", {"a": 2, "b": 3})
     assert result.is_error is False

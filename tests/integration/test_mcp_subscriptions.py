@@ -82,6 +82,7 @@ async def _wait_for(condition: Any, seconds: float = 5.0) -> None:
 
 
 async def test_updates_reach_followers_only(env: Env) -> None:
+    env.upstream_calls.clear()
     follower: list[str] = []
     bystander: list[str] = []
     async with (

@@ -83,18 +83,20 @@ async def _add_note(env: Env, key: str, text: str) -> types.CallToolResult:
 
 
 async def test_the_upstream_sees_the_exchanged_token_not_the_callers(env: Env) -> None:
-    alice = env.issuer.token(sub="alice")
-    result = await _add_note(env, alice, "exchanged")
+    # A caller of this test's own: no other test's exchange is cached for it or seen upstream.
+    erin = env.issuer.token(sub="erin")
+    before = len(env.upstream.seen_authorization)
+    result = await _add_note(env, erin, "exchanged")
     assert result.is_error is False
-    exchange = next(r for r in env.endpoint.requests if r.get("subject_token") == alice)
+    exchange = next(r for r in env.endpoint.requests if r.get("subject_token") == erin)
     assert exchange["grant_type"] == GRANT
     assert exchange["subject_token_type"] == "urn:ietf:params:oauth:token-type:access_token"
     assert exchange["requested_token_type"] == "urn:ietf:params:oauth:token-type:access_token"
     assert exchange["audience"] == "notes-api" and exchange["scope"] == "notes:write"
     assert exchange["_client"] == CLIENT_ID and "client_secret" not in exchange  # HTTP Basic
-    seen = set(env.upstream.seen_authorization)
-    assert seen and all(v.startswith("Bearer xchg-alice-") for v in seen)
-    assert all(alice not in v for v in env.upstream.seen_authorization)
+    seen = set(env.upstream.seen_authorization[before:])
+    assert seen and all(v.startswith("Bearer xchg-erin-") for v in seen)
+    assert all(erin not in v for v in env.upstream.seen_authorization)
 
 
 async def test_exchanged_tokens_are_cached_per_caller(env: Env) -> None:

@@ -154,7 +154,8 @@ def seal(
     return sealed, ChainHead(seq, digest)
 
 
-_INDEX_COLUMNS = ROW_COLUMNS[3:-1]
+# The search columns of a row: what ``index_values`` gives and the verifier compares.
+INDEX_COLUMNS = ROW_COLUMNS[3:-1]
 _TIME_AT = ROW_COLUMNS.index("time_us")
 
 
@@ -163,7 +164,7 @@ def index_columns(record: dict[str, Any], time_us: int = 0) -> dict[str, Any]:
     its hashed body (``time_us``: its time, when the caller already knows it)."""
     return {
         name: (value or None) if name in NULL_STAND_INS else value
-        for name, value in zip(_INDEX_COLUMNS, _index_values(record, time_us), strict=True)
+        for name, value in zip(INDEX_COLUMNS, _index_values(record, time_us), strict=True)
     }
 
 
@@ -177,7 +178,7 @@ def index_values(record: dict[str, Any], time_us: int = 0) -> tuple[Any, ...]:
 
 
 def _index_values(record: dict[str, Any], time_us: int) -> tuple[Any, ...]:
-    # A tuple in ``_INDEX_COLUMNS`` order: the writer builds one per record, so no dict.
+    # A tuple in ``INDEX_COLUMNS`` order: the writer builds one per record, so no dict.
     principal = record.get("principal") or _NO_PRINCIPAL
     verdicts = record.get("verdicts")
     return (

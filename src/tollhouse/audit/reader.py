@@ -9,6 +9,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
+from tollhouse.audit.chain import INDEX_COLUMNS
 from tollhouse.audit.store import ChainInfo, CheckpointRow, ContentRow
 
 PAGE = 2000
@@ -25,21 +26,6 @@ class StoredRecord:
     columns: dict[str, object]
 
 
-_COLUMNS = (
-    "event_id",
-    "type",
-    "time_us",
-    "request_id",
-    "principal_id",
-    "principal_kind",
-    "org_id",
-    "session_id",
-    "trace_id",
-    "status",
-    "verdict",
-)
-
-
 def stored(row: object) -> StoredRecord:
     mapping = row._mapping  # type: ignore[attr-defined]
     return StoredRecord(
@@ -47,7 +33,7 @@ def stored(row: object) -> StoredRecord:
         int(mapping["seq"]),
         mapping["hash"],
         mapping["body"],
-        {name: mapping[name] for name in _COLUMNS},
+        {name: mapping[name] for name in INDEX_COLUMNS},
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tollhouse.limits.ledger import COLUMNS
 from tollhouse.limits.rules import NANO_USD
 from tollhouse.limits.tables import ledger
 
@@ -25,26 +26,8 @@ GROUPS: Mapping[str, Any] = {
     "provider": ledger.c.provider,
     "day": ledger.c.day,
 }
-EXPORT_COLUMNS = (
-    "time_us",
-    "day",
-    "request_id",
-    "key_id",
-    "principal",
-    "agent_id",
-    "team_id",
-    "org_id",
-    "session_id",
-    "model",
-    "provider",
-    "upstream_model",
-    "surface",
-    "status",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "estimated",
-)
+# The ledger's columns, with its cost in USD rather than nano-USD.
+EXPORT_COLUMNS = tuple("cost_usd" if name == "cost_nusd" else name for name in COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
