@@ -20,7 +20,7 @@ from tollhouse.errors import InvalidRequest, NotFound, TollhouseError
 from tollhouse.http.body import ClientGone
 from tollhouse.http.endpoints import llm, messages, ops, responses
 from tollhouse.http.inflight import InFlight
-from tollhouse.http.responses import send_error
+from tollhouse.http.responses import INTERNAL_ERROR, send_error
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.phases import CallKind
 from tollhouse.pipeline.trace import parse_traceparent
@@ -181,9 +181,7 @@ class GatewayApp:
             log.exception("unhandled error in %s %s (request %s)", method, path, ctx.request_id)
             ctx.error_code = "internal_error"
             if ctx.status == 0:
-                await send_error(
-                    send, ctx, TollhouseError("internal error; see the gateway log"), runtime.redactor
-                )
+                await send_error(send, ctx, TollhouseError(INTERNAL_ERROR), runtime.redactor)
         finally:
             if ctx.inflight is not None:
                 self.inflight.untrack(ctx.inflight)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from tollhouse.dialects.anthropic.errors import error_body as anthropic_error_body
@@ -11,6 +12,9 @@ from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.context import RequestContext
 
 Send = Any  # the ASGI send callable
+
+log = logging.getLogger("tollhouse.http")
+INTERNAL_ERROR = "internal error; see the gateway log"  # all a caller learns of a bug
 
 JSON = b"application/json"
 
@@ -46,3 +50,12 @@ async def send_error(send: Send, ctx: RequestContext, error: TollhouseError, red
     extra = [(k.encode(), v.encode()) for k, v in error.headers.items()]
     body = anthropic_error_body(error, ctx.request_id) if ctx.dialect == "anthropic" else error_body(error)
     await send_bytes(send, ctx, error.status, body, extra=extra)
+
+
+def stream_broke(ctx: RequestContext) -> TollhouseError:
+    """For an unexpected exception (being handled) after a stream's first event went out: log
+    it and return the error whose event ends the stream cleanly. The stream is not cut off
+    mid-chunk, which a client would see as a broken connection rather than an error."""
+    log.exception("unhandled error in the %s stream of request %s", ctx.surface, ctx.request_id)
+    ctx.error_code = "internal_error"
+    return TollhouseError(INTERNAL_ERROR)

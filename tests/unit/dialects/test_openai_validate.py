@@ -146,6 +146,10 @@ def test_missing_model_has_its_own_code() -> None:
             _chat(tools=[{"type": "function", "function": {"name": "f", "parameters": ["x"]}}]),
             "tools[0].function.parameters",
         ),
+        (  # OpenAI's rule too: a function's parameters are an object schema
+            _chat(tools=[{"type": "function", "function": {"name": "f", "parameters": {"type": "string"}}}]),
+            "tools[0].function.parameters",
+        ),
         (_chat(tools=[TOOL], tool_choice="sometimes"), "tool_choice"),
     ],
 )

@@ -218,6 +218,14 @@ async def test_tools_offered_produce_calls_with_schema_valid_arguments(demo: Dem
     assert weather["days"] >= 3
 
 
+async def test_tool_arguments_are_an_object_even_when_the_schema_declares_no_type(demo: DemoProvider) -> None:
+    # An Anthropic caller's schema reaches the demo as it is; non-object arguments were a 502.
+    untyped = {"type": "function", "function": {"name": "f", "parameters": {"description": "anything"}}}
+    result = await _chat(demo, _chat_body(tools=[untyped]))
+    (call,) = result.choices[0].message.tool_calls
+    assert orjson.loads(call.arguments) == {}
+
+
 async def test_tool_calls_are_deterministic(demo: DemoProvider) -> None:
     a = await _chat(demo, _chat_body(tools=[WEATHER]))
     b = await _chat(demo, _chat_body(tools=[WEATHER]))
@@ -319,6 +327,34 @@ def test_sample_value_satisfies_simple_schemas(schema: dict[str, Any], check: An
 
 def test_sample_value_includes_required_keys_without_a_property_schema() -> None:
     assert "q" in sample_value({"type": "object", "required": ["q"]})
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": 1.5},
+        {"type": "object", "properties": [{"a": 1}]},
+        {"properties": True},
+        {"type": "object", "required": [{}], "properties": {"b": {}}},
+        {"type": "object", "required": "a"},
+        {"enum": "not-a-list"},
+        {"type": "integer", "minimum": [1], "maximum": {"x": 1}},
+        {"type": "number", "minimum": 1e308},
+        {"type": {"nested": "type"}},
+        {"type": [{"x": 1}, "null"]},
+        {"type": "array", "items": ["string"]},
+    ],
+)
+def test_sample_value_is_total_over_malformed_schemas(schema: dict[str, Any]) -> None:
+    # Callers send any JSON as a schema; the demo model answers rather than failing the call.
+    orjson.dumps(sample_value(schema))
+
+
+def test_sample_value_stops_at_a_bounded_depth() -> None:
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(5000):  # deeper than Python's recursion limit
+        schema = {"type": "object", "properties": {"a": schema}}
+    orjson.dumps(sample_value(schema))
 
 
 # ---------------------------------------------------------------- streaming

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tollhouse.dialects.openai.validate import require_model
+from tollhouse.dialects.openai.validate import one_of, require_model
 from tollhouse.errors import InvalidRequest
 
 _ROLES = frozenset({"user", "assistant"})
@@ -59,7 +59,7 @@ def _check_messages(body: dict[str, Any]) -> None:
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             raise _fail(f"messages.{i}", "must be an object")
-        if message.get("role") not in _ROLES:
+        if not one_of(message.get("role"), _ROLES):
             raise _fail(f"messages.{i}.role", "must be 'user' or 'assistant'")
         _check_blocks(f"messages.{i}.content", message.get("content"))
 
@@ -73,12 +73,15 @@ def _check_tools(body: dict[str, Any]) -> None:
             if not isinstance(tool, dict) or not isinstance(tool.get("name"), str) or not tool["name"]:
                 raise _fail(f"tools.{i}.name", "Field required")
             schema = tool.get("input_schema")
-            if tool.get("type") in (None, "custom") and not isinstance(schema, dict):
-                raise _fail(f"tools.{i}.input_schema", "Field required")
+            if tool.get("type") in (None, "custom"):
+                if not isinstance(schema, dict):
+                    raise _fail(f"tools.{i}.input_schema", "Field required")
+                if schema.get("type") != "object":  # as Anthropic's API requires
+                    raise _fail(f"tools.{i}.input_schema.type", "Input should be 'object'")
     choice = body.get("tool_choice")
     if choice is not None:
         kind = choice.get("type") if isinstance(choice, dict) else None
-        if kind not in _TOOL_CHOICES:
+        if not one_of(kind, _TOOL_CHOICES):
             raise _fail("tool_choice.type", "must be one of auto, any, tool, none")
         if kind == "tool" and not isinstance(choice.get("name"), str):
             raise _fail("tool_choice.name", "Field required")

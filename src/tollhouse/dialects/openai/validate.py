@@ -44,6 +44,12 @@ def _check_number(body: dict[str, Any], key: str, low: float, high: float) -> No
         raise _fail(key, f"'{key}' must be a number between {low} and {high}")
 
 
+def one_of(value: Any, allowed: frozenset[str]) -> bool:
+    """Whether a caller's ``value`` is one of ``allowed`` (a list or object is not: testing an
+    unhashable value's membership in a set would raise instead of failing the check)."""
+    return isinstance(value, str) and value in allowed
+
+
 def require_model(body: dict[str, Any]) -> str:
     model = body.get("model")
     if model is None:
@@ -111,8 +117,11 @@ def _check_tools(body: dict[str, Any]) -> None:
                 f"tools[{i}]", f"'tools[{i}]' must be {{'type': 'function', 'function': {{'name': ...}}}}"
             )
         params = fn.get("parameters")
-        if params is not None and not isinstance(params, dict):
-            raise _fail(f"tools[{i}].function.parameters", "function parameters must be a JSON Schema object")
+        if params is not None and (not isinstance(params, dict) or params.get("type", "object") != "object"):
+            raise _fail(
+                f"tools[{i}].function.parameters",
+                "function parameters must be a JSON Schema of type 'object'",
+            )
     choice = body.get("tool_choice")
     if choice is not None and not (isinstance(choice, str) and choice in _TOOL_CHOICES):
         fn = choice.get("function") if isinstance(choice, dict) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tollhouse.dialects.openai.validate import require_model
+from tollhouse.dialects.openai.validate import one_of, require_model
 from tollhouse.errors import InvalidRequest
 
 _ITEM_TYPES = frozenset({"message", "function_call", "function_call_output", "reasoning"})
@@ -43,18 +43,18 @@ def _check_item(i: int, item: Any) -> None:
     kind = item.get("type", "message")
     if kind == "item_reference":
         raise _fail(where, f"item references are not supported: {_STATELESS}", "unsupported_parameter")
-    if kind not in _ITEM_TYPES:
+    if not isinstance(kind, str) or kind not in _ITEM_TYPES:
         raise _fail(
             f"{where}.type",
             f"'{where}.type' {kind!r} is not supported; use message, function_call or function_call_output",
         )
     if kind == "message":
-        if item.get("role") not in _ROLES:
+        if not one_of(item.get("role"), _ROLES):
             raise _fail(f"{where}.role", f"'{where}.role' must be one of user, assistant, system, developer")
         content = item.get("content")
         if isinstance(content, list):
             for j, part in enumerate(content):
-                if not isinstance(part, dict) or part.get("type") not in _PART_TYPES:
+                if not isinstance(part, dict) or not one_of(part.get("type"), _PART_TYPES):
                     raise _fail(
                         f"{where}.content[{j}]",
                         f"'{where}.content[{j}]' must be a content part with a known type",
@@ -105,7 +105,7 @@ def _check_text(body: dict[str, Any]) -> None:
     if fmt is None:
         return
     kind = fmt.get("type") if isinstance(fmt, dict) else None
-    if kind not in _FORMATS:
+    if not one_of(kind, _FORMATS):
         raise _fail("text.format.type", "'text.format.type' must be text, json_object or json_schema")
     if kind == "json_schema" and not (
         isinstance(fmt.get("name"), str) and isinstance(fmt.get("schema"), dict)

@@ -13,8 +13,9 @@ from typing import Protocol
 
 from tollhouse.errors import TollhouseError
 from tollhouse.guards.stream_items import inspect_items
+from tollhouse.http.body import ClientGone
 from tollhouse.http.endpoints.surface import BeforeEnd
-from tollhouse.http.responses import Send
+from tollhouse.http.responses import Send, stream_broke
 from tollhouse.model.stream import StreamEvent
 from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.context import RequestContext
@@ -85,6 +86,10 @@ async def send_dialect_stream(
         error.message = redactor.scrub(error.message)
         ctx.error_code = error.code or error.type
         tail = encoder.error(error)
+    except ClientGone:
+        raise
+    except Exception:
+        tail = encoder.error(stream_broke(ctx))
     if capture is not None:
         capture.append(tail)
     if ctx.inflight is not None:

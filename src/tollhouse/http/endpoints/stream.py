@@ -11,7 +11,8 @@ from tollhouse.dialects.openai.encode import ChunkEncoder
 from tollhouse.dialects.openai.errors import error_event
 from tollhouse.errors import TollhouseError
 from tollhouse.guards.stream_items import inspect_items
-from tollhouse.http.responses import Send
+from tollhouse.http.body import ClientGone
+from tollhouse.http.responses import Send, stream_broke
 from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.providers.protocol import StreamItem, WireChunk
@@ -95,6 +96,13 @@ async def send_stream(
         error.message = redactor.scrub(error.message)
         ctx.error_code = error.code or error.type
         tail = error_event(error)
+    except ClientGone:
+        raise
+    except Exception:
+        broke = stream_broke(ctx)
+        if ended:
+            return
+        tail = error_event(broke)
     if not ended:
         await _send_final(send, ctx, tail)
 

@@ -19,26 +19,35 @@ def prompt_tokens(request: ChatRequest) -> int:
     return sum(estimate_tokens(m.text()) + 4 for m in request.messages)
 
 
-def sample_value(schema: Any, key: str = "value") -> Any:
-    """A value that satisfies a simple JSON Schema, the same every time for the same schema."""
-    if not isinstance(schema, dict):
+_MAX_DEPTH = 32  # a schema nested deeper gets a plain value there: no recursion without bound
+
+
+def sample_value(schema: Any, key: str = "value", depth: int = 0) -> Any:
+    """A value that satisfies a simple JSON Schema, the same every time for the same schema.
+
+    Total over whatever a caller sends as a schema: a malformed part (``properties`` that is
+    not an object, say) is read as absent rather than failing the call."""
+    if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return key
-    if schema.get("enum"):
-        return schema["enum"][0]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
     if "const" in schema:
         return schema["const"]
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
     if kind == "object" or "properties" in schema:
-        props = schema.get("properties") or {}
-        required = schema.get("required") or list(props)
+        props = schema.get("properties")
+        props = props if isinstance(props, dict) else {}
+        required = schema.get("required")
+        names = [n for n in required if isinstance(n, str)] if isinstance(required, list) else list(props)
         # Required keys without a declared schema still get a value: the schema demands them.
-        return {name: sample_value(props.get(name), name) for name in required}
+        return {name: sample_value(props.get(name), name, depth + 1) for name in names or list(props)}
     if kind == "array":
-        return [sample_value(schema.get("items"), key)]
+        return [sample_value(schema.get("items"), key, depth + 1)]
     if kind in ("integer", "number"):
-        low, high = schema.get("minimum"), schema.get("maximum")
+        low, high = _number(schema.get("minimum")), _number(schema.get("maximum"))
         value = low if low is not None else (min(1, high) if high is not None else 1)
         return int(value) if kind == "integer" else float(value)
     if kind == "boolean":
@@ -46,6 +55,20 @@ def sample_value(schema: Any, key: str = "value") -> Any:
     if kind == "null":
         return None
     return f"demo-{key}"
+
+
+def _number(value: Any) -> int | float | None:
+    """A schema bound, if it is a finite number (anything else is no bound)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
+        return None
+    return value if abs(value) < 2**53 else None
+
+
+def _arguments(schema: Any) -> dict[str, Any]:
+    """A tool call's arguments are an object whatever the schema says (one that declares no
+    type, say): the gateway refuses a model's non-object arguments."""
+    value = sample_value(schema or {"type": "object"})
+    return value if isinstance(value, dict) else {}
 
 
 def _last_turn(request: ChatRequest) -> Message | None:
@@ -72,7 +95,7 @@ def tool_calls(request: ChatRequest) -> tuple[ToolCall, ...]:
         ToolCall(
             id=f"call_{seed[i * 8 : (i + 1) * 8]}{i}",
             name=tool.name,
-            arguments=orjson.dumps(sample_value(tool.parameters or {"type": "object"})).decode(),
+            arguments=orjson.dumps(_arguments(tool.parameters)).decode(),
         )
         for i, tool in enumerate(chosen)
     )

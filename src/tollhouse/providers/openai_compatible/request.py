@@ -198,7 +198,7 @@ def translated_request(request: ChatRequest, model: str, row: CatalogRow, stream
     if request.user is not None:
         body["user"] = request.user
     effort = request.extra.get("reasoning_effort")
-    if effort in _EFFORTS:
+    if isinstance(effort, str) and effort in _EFFORTS:  # a caller's value: may be unhashable
         body["reasoning_effort"] = effort
     return _apply_quirks(cast(dict[str, Any], body), row)
 
