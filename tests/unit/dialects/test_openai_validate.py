@@ -151,6 +151,8 @@ def test_missing_model_has_its_own_code() -> None:
             "tools[0].function.parameters",
         ),
         (_chat(tools=[TOOL], tool_choice="sometimes"), "tool_choice"),
+        (_chat(tool_choice=1.5), "tool_choice"),  # without tools too (it reached the decoder: a 500)
+        (_chat(tool_choice={"function": 3}), "tool_choice"),
     ],
 )
 def test_invalid_chat_bodies_name_the_param(body: dict[str, Any], param: str) -> None:

@@ -106,11 +106,9 @@ def _check_tool_calls(index: int, calls: Any) -> None:
 
 def _check_tools(body: dict[str, Any]) -> None:
     tools = body.get("tools")
-    if tools is None:
-        return
-    if not isinstance(tools, list):
+    if tools is not None and not isinstance(tools, list):
         raise _fail("tools", "'tools' must be a list")
-    for i, tool in enumerate(tools):
+    for i, tool in enumerate(tools or ()):
         fn = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
             raise _fail(
