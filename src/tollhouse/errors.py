@@ -31,6 +31,8 @@ through the redactor before they become a message.
 
 from __future__ import annotations
 
+INTERNAL_ERROR = "internal error; see the gateway log"  # all a caller learns of a bug
+
 
 class TollhouseError(Exception):
     """Base of every error the gateway returns to a caller."""

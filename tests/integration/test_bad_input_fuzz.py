@@ -1,12 +1,15 @@
-"""Mutated requests against the demo gateway: every answer is a success or a 4xx in the
-caller's format, and every stream ends cleanly — never a 5xx, a cut connection or a traceback.
+"""Mutated requests against the demo gateway and its admin API: every answer is a success or
+a 4xx in the caller's format, and every stream ends cleanly — never a 5xx, a cut connection or
+a traceback.
 
 Each request is a valid body for one surface with one to three of its values replaced by
 something of the wrong shape (a list or object where a string belongs, a huge number, NUL).
 Seeded, so a failure reproduces; bounded (1,200 requests, a few seconds). A run of 24,000
 such requests found the bugs this guards against: set-membership tests on a caller's list
 (TypeError, a 500), a demo model failing on a malformed schema (a 500, or a stream cut
-mid-chunk), a tool_choice that skipped validation without tools.
+mid-chunk), a tool_choice that skipped validation without tools; on the admin API, times and
+kill lengths beyond what a column holds (an overflow, answered by the server's bare 500 and a
+closed connection).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import copy
 import json
 import random
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +26,7 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.support.gateway import RunningGateway
+from tests.support.gateway import RunningGateway, free_port
 from tollhouse.http.factory import demo_config
 
 KEY = "sk-demo"
@@ -121,5 +125,87 @@ def test_mutated_requests_get_a_4xx_in_the_callers_format_never_a_5xx(
     gateway: RunningGateway, seed: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     problems = asyncio.run(_send_all(gateway.url, seed))
+    assert problems == [], "\n".join(problems[:10])
+    assert "Traceback" not in caplog.text and "unhandled error" not in caplog.text
+
+
+# The admin API: every endpoint its OpenAPI document lists, with odd path segments, query
+# values and bodies (the documented body with some fields replaced by values of the wrong shape).
+_SEGMENTS = ("demo", "x", "acme", "a" * 300, "%00", "..", "null", "1", "user:alice", "k_123")
+_QUERY = (*_SCALARS, "1d", "-5", "nan", "1e308", "2026-01-01", "a" * 300)
+
+
+def _sample(spec: dict[str, Any], schema: Any, rng: random.Random, depth: int = 0) -> Any:
+    if isinstance(schema, dict) and "$ref" in schema:
+        schema = spec["components"]["schemas"].get(schema["$ref"].split("/")[-1], {})
+    if depth > 4 or not isinstance(schema, dict):
+        return "x"
+    if "anyOf" in schema:
+        return _sample(spec, rng.choice(schema["anyOf"]), rng, depth + 1)
+    if "enum" in schema:
+        return rng.choice(schema["enum"])
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {k: _sample(spec, v, rng, depth + 1) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_sample(spec, schema.get("items", {}), rng, depth + 1)]
+    return {"integer": 1, "number": 1.0, "boolean": True}.get(kind or "", rng.choice(("demo", "acme", "x")))
+
+
+async def _admin_all(base_url: str, key: str, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    problems: list[str] = []
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(base_url + "/openapi.json") as response:
+            spec = await response.json()
+        ops = [(path, method, op) for path, item in spec["paths"].items() for method, op in item.items()]
+        for _ in range(REQUESTS):
+            template, method, op = rng.choice(ops)
+            path = template
+            for segment in (s for s in template.split("/") if s.startswith("{")):
+                path = path.replace(segment, urllib.parse.quote(rng.choice(_SEGMENTS), safe=""))
+            query = {
+                p["name"]: str(rng.choice(_QUERY))
+                for p in op.get("parameters", ())
+                if p.get("in") == "query" and rng.random() < 0.5
+            }
+            data = None
+            schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if schema is not None:
+                body = _sample(spec, schema, rng)
+                if isinstance(body, dict) and body and rng.random() < 0.7:
+                    for _ in range(rng.randint(1, 2)):
+                        body[rng.choice(list(body))] = _value(rng)
+                data = json.dumps(body).encode()
+            async with session.request(
+                method.upper(), base_url + path, params=query, data=data, headers=headers
+            ) as response:
+                text = await response.read()
+            if response.status >= 500 or (response.status >= 400 and b'"error"' not in text):
+                problems.append(
+                    f"{method.upper()} {path} {query} {(data or b'')[:200]!r} -> {response.status} {text[:200]!r}"
+                )
+    return problems
+
+
+@pytest.fixture(scope="module")
+def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    config = demo_config().model_dump(mode="json") | {
+        "auth": {"master_keys": [KEY]},
+        "database": {"url": f"sqlite:///{tmp_path_factory.mktemp('fuzz-admin') / 'gw.db'}"},
+        "identity": {"enabled": True},
+        "admin": {"enabled": True, "port": port},
+        "audit": {"enabled": True},
+    }
+    with RunningGateway(config):
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_mutated_admin_requests_get_a_4xx_in_the_admin_format_never_a_5xx(
+    admin: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    problems = asyncio.run(_admin_all(admin, KEY, 3))
     assert problems == [], "\n".join(problems[:10])
     assert "Traceback" not in caplog.text and "unhandled error" not in caplog.text

@@ -240,6 +240,26 @@ def test_admin_api_reports_spend_and_kills_sessions(gateway: RunningGateway) -> 
     assert run(calls(1)) == [200]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/spend?since=1e308",
+        "/v1/spend?until=nan",
+        "/v1/spend/export?since=1180591620717411303424",
+    ],
+)
+def test_admin_times_out_of_range_are_a_400(gateway: RunningGateway, path: str) -> None:
+    status, _, body = admin_request(gateway.admin_port, "GET", path, CLIENT_KEY)  # type: ignore[attr-defined]
+    assert status == 400 and "outside 1970-01-01 to 9999-12-31" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("ttl", ["1e308", "nan", "0", "-1"])
+def test_a_kill_for_too_long_or_no_time_is_a_400(gateway: RunningGateway, ttl: str) -> None:
+    port = gateway.admin_port  # type: ignore[attr-defined]
+    status, _, body = admin_request(port, "POST", f"/v1/sessions/s-ttl/kill?ttl_s={ttl}", CLIENT_KEY)
+    assert status == 400 and "ttl_s" in body["error"]["message"]
+
+
 def test_admin_api_exports_csv(gateway: RunningGateway) -> None:
     import http.client
 

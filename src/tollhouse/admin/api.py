@@ -7,6 +7,7 @@ Starlette routes and the OpenAPI document, and the role matrix test walks it.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from starlette.responses import Response
 
 from tollhouse.admin.roles import Actor
 from tollhouse.admin.services import AdminServices
-from tollhouse.errors import TollhouseError
+from tollhouse.errors import INTERNAL_ERROR, TollhouseError
 from tollhouse.identity.errors import IdentityError, NotPermitted
 from tollhouse.identity.snapshot import IdentityState
 from tollhouse.pipeline.chain import Chain
@@ -28,6 +29,8 @@ from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.outcome import Deny
 from tollhouse.pipeline.phases import CallKind
 from tollhouse.pipeline.policy import Policy
+
+log = logging.getLogger("tollhouse.admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,9 @@ class AdminDispatcher:
                 for e in exc.errors(include_url=False, include_input=False)
             )
             return error_response(400, problems, "invalid_request", rid)
+        except Exception:  # a bug: the caller gets the admin API's envelope, the log the traceback
+            log.exception("unhandled error in admin %s %s (request %s)", endpoint.method, endpoint.path, rid)
+            return error_response(500, INTERNAL_ERROR, "internal_error", rid)
         if isinstance(data, Response):  # e.g. a CSV export
             return data
         return json_response(status, data, rid)

@@ -114,8 +114,8 @@ def _ttl(call: AdminCall) -> float:
         ttl = float(text)
     except ValueError:
         ttl = -1.0
-    if ttl <= 0:
-        raise InvalidInput("ttl_s: a number of seconds above zero")
+    if not 0 < ttl <= kills.MAX_TTL_S:  # also refuses NaN
+        raise InvalidInput(f"ttl_s: a number of seconds above zero, at most {kills.MAX_TTL_S:.0f}")
     return ttl
 
 

@@ -16,6 +16,7 @@ from tollhouse.cli.keys import parse_duration
 from tollhouse.identity.errors import UnknownRecord
 from tollhouse.limits.kills import (
     DEFAULT_TTL_S,
+    MAX_TTL_S,
     KillRecord,
     active_kills,
     get_kill,
@@ -46,6 +47,8 @@ def kill(
 ) -> None:
     """Refuse every further call of a session, on every replica (within limits.kill_poll_s)."""
     ttl_s = parse_duration(ttl) if ttl else DEFAULT_TTL_S
+    if not 0 < ttl_s <= MAX_TTL_S:
+        raise typer.BadParameter(f"at most {MAX_TTL_S / 86400:.0f}d", param_hint="--ttl")
 
     async def work(services: AdminServices) -> KillRecord:
         before = await get_kill(services.engine, session_id)

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tollhouse.config.runtime import Runtime
-from tollhouse.errors import InvalidRequest, NotFound, TollhouseError
+from tollhouse.errors import INTERNAL_ERROR, InvalidRequest, NotFound, TollhouseError
 from tollhouse.http.body import ClientGone
 from tollhouse.http.endpoints import llm, messages, ops, responses
 from tollhouse.http.inflight import InFlight
-from tollhouse.http.responses import INTERNAL_ERROR, send_error
+from tollhouse.http.responses import send_error
 from tollhouse.pipeline.context import RequestContext
 from tollhouse.pipeline.phases import CallKind
 from tollhouse.pipeline.trace import parse_traceparent

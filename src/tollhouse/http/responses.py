@@ -7,14 +7,13 @@ from typing import Any
 
 from tollhouse.dialects.anthropic.errors import error_body as anthropic_error_body
 from tollhouse.dialects.openai.errors import error_body
-from tollhouse.errors import TollhouseError
+from tollhouse.errors import INTERNAL_ERROR, TollhouseError
 from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.context import RequestContext
 
 Send = Any  # the ASGI send callable
 
 log = logging.getLogger("tollhouse.http")
-INTERNAL_ERROR = "internal error; see the gateway log"  # all a caller learns of a bug
 
 JSON = b"application/json"
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tollhouse.limits.tables import kills
 
 DEFAULT_TTL_S = 30 * 86400.0  # a kill outlives any session's counters
+MAX_TTL_S = 10 * 365 * 86400.0  # longer is a mistake, and would overflow the expiry column
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,3 +187,10 @@ def test_times_people_write() -> None:
     assert parse_time("1700000000", now) == 1_700_000_000
     with pytest.raises(BadTime):
         parse_time("last tuesday", now)
+
+
+@pytest.mark.parametrize("text", ["1e308", "inf", "nan", "-5", "1180591620717411303424", "100000000d"])
+def test_times_no_column_can_hold_are_refused(text: str) -> None:
+    # They reached the database (an overflow there) or int() (of infinity): a 500 on the admin API.
+    with pytest.raises(BadTime, match="outside 1970-01-01 to 9999-12-31"):
+        parse_time(text, 1_800_000_000.0)
