@@ -36,6 +36,8 @@ _TYPES = {"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT"}
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
            429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}  # fmt: skip
 SIGNATURE = "CiQBVKhc7oZrpxL2Kbt1"
+# What Google's docs tell clients to send for function calls Gemini 3 did not generate.
+FOREIGN_SIGNATURES = ("context_engineering_is_the_way_to_go", "skip_thought_signature_validator")
 
 
 def _error(code: int, message: str) -> web.Response:
@@ -73,7 +75,7 @@ def _check(body: Any) -> str | None:
             if "functionCall" in part:
                 called.add(part["functionCall"]["name"])
                 if (
-                    part.get("thoughtSignature") != SIGNATURE
+                    part.get("thoughtSignature") not in (SIGNATURE, *FOREIGN_SIGNATURES)
                     and part["functionCall"]["name"] == "get_weather"
                 ):
                     return f"contents[{i}]: Function call is missing a thought_signature"

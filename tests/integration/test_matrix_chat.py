@@ -103,3 +103,34 @@ def test_passthrough_lane(openai_sdk: openai.OpenAI, fleet: Fleet, name: str) ->
     sent = fake.last_request.json
     assert {k: sent.get(k) for k in received} == received
     assert sent["model"] == family.model and sent["messages"] == sdk_checks.MESSAGES
+
+
+def test_foreign_tool_call_ids_reach_mistral_in_its_shape(openai_sdk: openai.OpenAI, fleet: Fleet) -> None:
+    # Mistral refuses any tool call id but nine letters or digits: a history whose calls came
+    # from OpenAI (a fallback) or the caller goes out with ids reshaped, call and result alike.
+    family = next(f for f in FAMILIES if f.name == "mistral")
+    fake = fleet.reset(family)
+    messages: Any = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_Xy12_openai",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": "{}"},
+                },
+                {"id": "abc123XYZ", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_Xy12_openai", "content": "sunny"},
+        {"role": "tool", "tool_call_id": "abc123XYZ", "content": "noon"},
+    ]
+    result = openai_sdk.chat.completions.create(model="mistral", messages=messages, tools=sdk_checks.TOOLS)
+    assert result.choices[0].finish_reason is not None
+    sent = fake.last_request.json["messages"]  # type: ignore[attr-defined]
+    first, second = (call["id"] for call in sent[1]["tool_calls"])
+    assert first != "call_Xy12_openai" and len(first) == 9 and first.isalnum()
+    assert second == "abc123XYZ"  # already in Mistral's shape: unchanged
+    assert [m["tool_call_id"] for m in sent[2:]] == [first, second]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 import openai
@@ -87,6 +88,32 @@ def test_tools_signature_round_trip(client: openai.OpenAI, fake: FakeGemini) -> 
     assert SIGNATURE in calls[0].id  # carried to the caller in the tool call id …
     model_turn = fake.last_request.json["contents"][-2]
     assert model_turn["parts"][0]["thoughtSignature"] == SIGNATURE  # … and back to Gemini
+
+
+def test_a_tool_call_gemini_did_not_make_is_sent_with_the_documented_signature(
+    client: openai.OpenAI, fake: FakeGemini
+) -> None:
+    # A conversation whose tool call came from another provider (a fallback) or the caller:
+    # Gemini 3 refuses a call without a signature, so it goes with Google's documented value.
+    messages: Any = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_abc",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_abc", "content": "sunny"},
+    ]
+    result = client.chat.completions.create(model="gemini", messages=messages, tools=sdk_checks.TOOLS[:1])
+    assert result.choices[0].message is not None
+    model_turn = fake.last_request.json["contents"][1]
+    assert model_turn["parts"][0]["thoughtSignature"] == "skip_thought_signature_validator"
 
 
 @covers("chat", ("vertex",), "stream_tools")

@@ -19,6 +19,8 @@ class CatalogRow:
     headers: tuple[tuple[str, str], ...] = ()
     # The output-limit parameter translated requests use (OpenAI's reasoning models refuse the old one).
     max_tokens_param: str = "max_tokens"
+    # Tool call ids must be this many letters and digits (``tool_ids``); None: any id.
+    tool_call_id_size: int | None = None
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -39,7 +41,8 @@ CATALOG: dict[str, CatalogRow] = {
         "MISTRAL_API_KEY",
         drop_params=frozenset({"logprobs", "top_logprobs", "logit_bias", "user", "stream_options"}),
         rename_params=(("seed", "random_seed"), ("max_completion_tokens", "max_tokens")),
-        notes="usage always arrives in the last stream chunk",
+        tool_call_id_size=9,
+        notes="usage always arrives in the last stream chunk; tool call ids are nine letters or digits",
     ),
     "deepseek": CatalogRow("https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"),
     "fireworks": CatalogRow("https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"),

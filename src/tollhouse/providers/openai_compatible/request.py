@@ -29,6 +29,7 @@ from tollhouse.model.chat import (
 )
 from tollhouse.providers.openai_compatible import wire
 from tollhouse.providers.openai_compatible.catalog import CatalogRow
+from tollhouse.providers.openai_compatible.tool_ids import reshaped_ids
 
 _EFFORTS = frozenset({"minimal", "low", "medium", "high"})
 
@@ -49,6 +50,8 @@ def _apply_quirks(body: dict[str, Any], row: CatalogRow) -> dict[str, Any]:
     for ours, theirs in row.rename_params:
         if ours in body:
             body[theirs] = body.pop(ours)
+    if row.tool_call_id_size is not None and "messages" in body:
+        body["messages"] = reshaped_ids(body["messages"], row.tool_call_id_size)
     return body
 
 
