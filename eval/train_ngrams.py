@@ -1,7 +1,7 @@
 """Fit the injection heuristics' learned layer: ``python -m eval.train_ngrams``.
 
-A logistic regression over words, their stems and bigrams of stems
-(``guards/detectors/injection_ngrams.py``) fitted on the *train* splits only — S-Labs train,
+A logistic regression over words, their stems and bigrams of stems, and in texts of one window
+the stems of the first and last words (``guards/detectors/injection_ngrams.py``), fitted on the *train* splits only — S-Labs train,
 neuralchemy core train (its injection categories, its HackAPrompt rows and its benign rows,
 which look risky), our ``benign_tricky.txt`` and the odd lines of ``benign_everyday.txt``,
 ``benign_holdout.txt``, ``benign_meta_train.txt`` (prompts about the model itself),
@@ -26,7 +26,7 @@ at least) false positives on the risky-looking benign validation texts and 0.1% 
 S-Labs' benign validation rows, the one with the most validation detections (``agreement``; a
 budget rather than the margin, since the margin rule let it add six false positives for 56
 detections on validation, more than the clean benign sets can spare). The test splits, DeepTeam,
-AgentDojo, ``benign_fresh4.txt``, ``benign_fresh5.txt`` and ``benign_fresh6.txt`` are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
+AgentDojo, ``benign_fresh4.txt`` to ``benign_fresh7.txt`` are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
 threshold and the confirmation bar. Writes ``injection_ngrams.json``. Needs numpy and pyarrow.
 """
 
@@ -43,7 +43,7 @@ import numpy as np
 from eval.injection_set import lines, neuralchemy, slabs
 from eval.tune_lexicon import everyday
 from tollhouse.guards.detectors.injection import InjectionDetector, words_of
-from tollhouse.guards.detectors.injection_ngrams import STRIDE, WEIGHTS_FILE, WINDOW, NgramModel, grams
+from tollhouse.guards.detectors.injection_ngrams import STRIDE, WEIGHTS_FILE, WINDOW, NgramModel, edges, grams
 
 RISKY_WEIGHT = 10.0  # benign prompts that look risky count ten times: the false-positive budget
 MIN_DOCS = 3  # an n-gram must occur in this many training texts to get a weight
@@ -121,12 +121,15 @@ def windows(words: list[str]) -> list[list[str]]:
 
 
 def examples(data: Iterable[Row]) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
-    """One example per window; a long text's windows share its weight."""
+    """One example per window; a long text's windows share its weight. A text of one window has
+    its first and last words' stems too (``edges``), as the layer scores it."""
     texts, labels, weights = [], [], []
     for text, attack, weight in data:
-        found = windows(words_of(text))
+        words = words_of(text)
+        found = windows(words)
+        ends = edges(words) if len(words) <= WINDOW else []
         for window in found:
-            texts.append(grams(window))
+            texts.append(grams(window) + ends)
             labels.append(float(attack))
             weights.append(weight / len(found))
     return texts, np.array(labels), np.array(weights)

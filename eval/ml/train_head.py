@@ -26,8 +26,8 @@ round was read:
 The grid first started at 0.5; one validation run showed the strongest L2 pinned there (a
 head trained with benign prompts weighted up scores lower), so it starts at 0.05 now.
 
-The test splits, DeepTeam, AgentDojo, ``benign_fresh4.txt``, ``benign_fresh5.txt`` and
-``benign_fresh6.txt`` are never read here.
+The test splits, DeepTeam, AgentDojo and ``benign_fresh4.txt`` to
+``benign_fresh7.txt`` are never read here.
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@ Stems carry what was learned from one form of a word to its others, which paraph
 rely on. Scoring is dictionary look-ups in pure Python: each word position gets the weight of
 its word and stem and of the bigram of stems ending there, a prefix sum adds them up, and a
 text is as suspicious as its worst window of up to 32 words (the length of the requests it was
-fitted on), so a long benign prompt is not judged as one bag of words. It also vouches for the
+fitted on), so a long benign prompt is not judged as one bag of words. A text of one window also
+gets the weights of the stems of its first and last words ("Display the framework shaping
+responses", "Format setup as a diagram": what a short request opens and ends with says much
+about it, and a bag of words loses it). It also vouches for the
 phrase rules and the vocabulary layer: that layer's word families cannot tell "what are your
 rules?" from an attack, so its evidence counts only when this layer gives the text at least a
 small probability (``confirm``), a phrase rule's match in a short request this layer finds
@@ -50,6 +53,12 @@ def grams(words: list[str]) -> list[str]:
     return out
 
 
+def edges(words: list[str]) -> list[str]:
+    """The features of a text of one window beyond ``grams``: the stems of its first and last
+    words ("^displa", "$diagra"); "^" and "$" separate words, so no word is spelled so."""
+    return [f"^{words[0][_STEM]}", f"${words[-1][_STEM]}"] if words else []
+
+
 Gram = str | tuple[str, str]  # a word, or two in a row (tuples: hashing reuses the words' hashes)
 
 
@@ -72,6 +81,9 @@ class NgramModel:
     # a vocabulary-layer score from ``agree_floor`` up (below its own floor) counts as an attack.
     agree: float = 1.0
     agree_floor: float = 1.0
+    # Texts of one window: the weights of the stem of the first word, of the last (``edges``).
+    firsts: dict[str, float] = field(default_factory=dict)
+    lasts: dict[str, float] = field(default_factory=dict)
     # Memos filled as words are seen: word -> its stem, word -> the weights of the word and its stem.
     _stem_of: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
     _uni_of: dict[str, float] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -90,12 +102,16 @@ class NgramModel:
         agree: float = 1.0,
         agree_floor: float = 1.0,
     ) -> NgramModel:
-        """A model from weights keyed as ``grams`` spells them ("word", "~stem", "~two stems")."""
+        """A model from weights keyed as ``grams`` and ``edges`` spell them ("word", "~stem",
+        "~two stems", "^first stem", "$last stem")."""
         weights: dict[Gram, float] = {}
         stems: dict[Gram, float] = {}
+        ends: dict[str, dict[str, float]] = {"^": {}, "$": {}}
         for gram, weight in spelled.items():
             first, _, second = gram.lstrip("~").partition(" ")
-            if gram.startswith("~"):
+            if gram[:1] in ends:
+                ends[gram[0]][gram[1:]] = float(weight)
+            elif gram.startswith("~"):
                 stems[(first, second) if second else first] = float(weight)
             elif second:
                 raise ValueError(f"bigrams are of stems (~{gram}), not of words: {gram}")
@@ -113,6 +129,8 @@ class NgramModel:
             mean_threshold,
             agree,
             agree_floor,
+            ends["^"],
+            ends["$"],
         )
 
     @classmethod
@@ -149,6 +167,8 @@ class NgramModel:
         bi = list(map(self.stems.get, pairwise(stems), repeat(0.0)))  # bi[i]: the stems of words i, i+1
         if len(words) <= WINDOW:
             whole = self.bias + sum(uni) + sum(bi)
+            if stems:
+                whole += self.firsts.get(stems[0], 0.0) + self.lasts.get(stems[-1], 0.0)
             return whole, whole
         # Word i carries its unigram and the bigram ending at it: windows are prefix-sum spans,
         # less the bigram that reaches into a window from the word before it.
