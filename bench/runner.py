@@ -18,6 +18,7 @@ load.py (wrk runs and CPU time), report.py (RESULTS.md).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from dataclasses import asdict
@@ -56,7 +57,7 @@ def main() -> int:
     results = {name: asdict(o) for name, o in outcomes.items()}
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
     OUT.write_text(report(outcomes, all_targets, points, started))
-    print(f"wrote {OUT.relative_to(REPO)}")
+    print(f"wrote {os.path.relpath(OUT, REPO)}")
     return 0
 
 
