@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from tests.fakes.openai_upstream import FakeOpenAI
 from tests.support.gateway import CLIENT_KEY, RunningGateway, free_port
 from tests.support.identity import admin_request, call, identity_config, seed_admins
 from tollhouse.admin.routes import ENDPOINTS
+from tollhouse.http.factory import demo_config
 
 VAULT_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
@@ -236,3 +238,36 @@ def test_conflicts_and_unknowns_have_clear_statuses(admin: Admin) -> None:
     status, body = admin.req("POST", "/v1/keys", {"principal_id": "eve", "surprise": 1})
     assert status == 400 and "surprise" in body["error"]["message"]
     assert admin_request(admin.port, "GET", "/v1/nothing-here", CLIENT_KEY)[0] == 404
+
+
+def test_a_handler_failure_is_a_500_in_the_admin_envelope_and_the_server_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database damaged under the running gateway (a table gone): the handler's insert raises.
+    # The caller gets the admin API's JSON error, not uvicorn's bare 500 and a closed connection;
+    # the log has the traceback; the next request is served.
+    port = free_port()
+    database = tmp_path / "gw.db"
+    config = demo_config().model_dump(mode="json") | {
+        "auth": {"master_keys": [CLIENT_KEY]},
+        "database": {"url": f"sqlite:///{database}"},
+        "identity": {"enabled": True},
+        "admin": {"enabled": True, "port": port},
+    }
+    with RunningGateway(config):
+        with sqlite3.connect(database) as db:
+            db.execute("DROP TABLE identity_orgs")
+        status, headers, body = admin_request(
+            port, "POST", "/v1/orgs", CLIENT_KEY, {"id": "acme", "name": "A"}
+        )
+        assert status == 500
+        assert body == {
+            "error": {
+                "message": "internal error; see the gateway log",
+                "type": "internal_error",
+                "code": "internal_error",
+            }
+        }
+        assert headers["x-request-id"] in caplog.text and "no such table: identity_orgs" in caplog.text
+        assert CLIENT_KEY not in caplog.text
+        assert admin_request(port, "GET", "/v1/teams", CLIENT_KEY)[0] == 200
