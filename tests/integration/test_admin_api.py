@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from tests.fakes.openai_upstream import FakeOpenAI
-from tests.support.gateway import CLIENT_KEY, RunningGateway, free_port
+from tests.support.gateway import CLIENT_KEY, RunningGateway, demo_gateway_config, free_port
 from tests.support.identity import admin_request, call, identity_config, seed_admins
 from tollhouse.admin.routes import ENDPOINTS
-from tollhouse.http.factory import demo_config
 
 VAULT_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
@@ -248,12 +247,12 @@ def test_a_handler_failure_is_a_500_in_the_admin_envelope_and_the_server_goes_on
     # the log has the traceback; the next request is served.
     port = free_port()
     database = tmp_path / "gw.db"
-    config = demo_config().model_dump(mode="json") | {
-        "auth": {"master_keys": [CLIENT_KEY]},
-        "database": {"url": f"sqlite:///{database}"},
-        "identity": {"enabled": True},
-        "admin": {"enabled": True, "port": port},
-    }
+    config = demo_gateway_config(
+        CLIENT_KEY,
+        database={"url": f"sqlite:///{database}"},
+        identity={"enabled": True},
+        admin={"enabled": True, "port": port},
+    )
     with RunningGateway(config):
         with sqlite3.connect(database) as db:
             db.execute("DROP TABLE identity_orgs")

@@ -30,8 +30,7 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.support.gateway import RunningGateway, free_port
-from tollhouse.http.factory import demo_config
+from tests.support.gateway import RunningGateway, demo_gateway_config, free_port
 
 KEY = "sk-demo"
 REQUESTS = 1200
@@ -120,7 +119,7 @@ async def _send_all(base_url: str, seed: int, scalars: tuple[Any, ...] = _SCALAR
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[RunningGateway]:
-    with RunningGateway(demo_config().model_dump(mode="json") | {"auth": {"master_keys": [KEY]}}) as gw:
+    with RunningGateway(demo_gateway_config(KEY)) as gw:
         yield gw
 
 
@@ -151,16 +150,9 @@ _RISKY = (
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningGateway, Path]]:
     """The demo gateway with guards on every stage (redacting, flagging, holding back a
     stream, planting a canary) and a strict audit trail keeping redacted content."""
-    config = demo_config().model_dump(mode="json") | {"auth": {"master_keys": [KEY]}}
     database = tmp_path_factory.mktemp("guarded") / "t.db"
-    config["database"] = {"url": f"sqlite:///{database}"}
-    config["audit"] = {
-        "enabled": True,
-        "mode": "strict",
-        "content": {"mode": "redacted", "master_key": "00" * 32},
-    }
     redact = {"type": "pii", "action": "redact"}
-    config["guardrails"] = {
+    guardrails = {
         "policies": [
             {
                 "name": "inbound",
@@ -191,6 +183,12 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningG
             },
         ]
     }
+    config = demo_gateway_config(
+        KEY,
+        database={"url": f"sqlite:///{database}"},
+        audit={"enabled": True, "mode": "strict", "content": {"mode": "redacted", "master_key": "00" * 32}},
+        guardrails=guardrails,
+    )
     with RunningGateway(config) as gw:
         yield gw, database
 
@@ -271,13 +269,13 @@ async def _admin_all(base_url: str, key: str, seed: int) -> list[str]:
 @pytest.fixture(scope="module")
 def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    config = demo_config().model_dump(mode="json") | {
-        "auth": {"master_keys": [KEY]},
-        "database": {"url": f"sqlite:///{tmp_path_factory.mktemp('fuzz-admin') / 'gw.db'}"},
-        "identity": {"enabled": True},
-        "admin": {"enabled": True, "port": port},
-        "audit": {"enabled": True},
-    }
+    config = demo_gateway_config(
+        KEY,
+        database={"url": f"sqlite:///{tmp_path_factory.mktemp('fuzz-admin') / 'gw.db'}"},
+        identity={"enabled": True},
+        admin={"enabled": True, "port": port},
+        audit={"enabled": True},
+    )
     with RunningGateway(config):
         yield f"http://127.0.0.1:{port}"
 

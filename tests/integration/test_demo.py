@@ -10,14 +10,13 @@ import openai
 import pytest
 
 from tests.support.compat import covers
-from tests.support.gateway import RunningGateway
+from tests.support.gateway import RunningGateway, demo_gateway_config
 from tollhouse.http.app import YOUNG_GC_THRESHOLD
-from tollhouse.http.factory import demo_config
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[openai.OpenAI]:
-    with RunningGateway(demo_config().model_dump(mode="json") | {"auth": {"master_keys": ["sk-demo"]}}) as gw:
+    with RunningGateway(demo_gateway_config("sk-demo")) as gw:
         yield openai.OpenAI(base_url=gw.base_url, api_key="sk-demo", max_retries=0)
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.gateway import RunningGateway
+from tests.support.gateway import RunningGateway, demo_gateway_config
 from tollhouse.config.compile import compile_config
 from tollhouse.config.load import parse_config
-from tollhouse.http.factory import demo_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -23,7 +22,7 @@ def blocks(path: Path, lang: str) -> list[str]:
 def test_readme_sdk_example_runs_against_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     (snippet,) = blocks(ROOT / "README.md", "python")
     assert "http://127.0.0.1:4000/v1" in snippet and 'api_key="sk-demo"' in snippet
-    with RunningGateway(demo_config().model_dump(mode="json") | {"auth": {"master_keys": ["sk-demo"]}}) as gw:
+    with RunningGateway(demo_gateway_config("sk-demo")) as gw:
         exec(compile(snippet.replace("http://127.0.0.1:4000/v1", gw.base_url), "README.md", "exec"), {})  # noqa: S102
     assert "Tollhouse demo model" in capsys.readouterr().out
 

@@ -17,7 +17,7 @@ import yaml
 
 from tollhouse.config.load import parse_config
 from tollhouse.http.app import GatewayApp
-from tollhouse.http.factory import build_app
+from tollhouse.http.factory import build_app, demo_config
 
 
 def free_port() -> int:
@@ -73,6 +73,11 @@ class RunningGateway:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def demo_gateway_config(key: str, **sections: Any) -> dict[str, Any]:
+    """The demo config (``make run``'s) accepting ``key``, with ``sections`` set over it."""
+    return demo_config().model_dump(mode="json") | {"auth": {"master_keys": [key]}} | sections
 
 
 def upstream_config(base_url: str, **server: Any) -> dict[str, Any]:

@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from tests.fakes.openai_upstream import FakeOpenAI
-from tests.support.gateway import CLIENT_KEY, RunningGateway
-from tollhouse.http.factory import demo_config
+from tests.support.gateway import CLIENT_KEY, RunningGateway, demo_gateway_config
 
 DEMO_KEY = "sk-demo-surface-0001"
 
@@ -31,7 +30,7 @@ class Backend:
 
 
 def demo_gateway() -> RunningGateway:
-    return RunningGateway(demo_config().model_dump(mode="json") | {"auth": {"master_keys": [DEMO_KEY]}})
+    return RunningGateway(demo_gateway_config(DEMO_KEY))
 
 
 def fake_backend(gateway: RunningGateway, upstream: FakeOpenAI) -> Backend:
