@@ -124,23 +124,31 @@ def show(i: int, run: Run) -> str:
     return f"    run {i}: {run.rps:9.1f} req/s  p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms{cpu}{errs}"
 
 
+def launch(target: Target, name: str | None = None) -> tuple[Server | None, str | None]:
+    """Start target's server (none for a target without a command) after its setup:
+    (server, why it could not start). ``name`` names the server's log (default: the target's)."""
+    if target.cmd is None:
+        return None, None
+    if port_open(target.port):
+        return None, f"port {target.port} already in use; stop whatever holds it"
+    try:
+        cmd = served_command(target)
+    except OSError as err:
+        return None, f"cannot read its config: {err}"
+    if target.prepare is not None:
+        print(f"  {target.name}: setting up", flush=True)
+        why = hook(target.prepare, target)
+        if why is not None:
+            return None, f"setup failed: {why}"
+    return Server(name or target.name, cmd, target.env), None
+
+
 def bench_target(target: Target, scenarios: list[Scenario]) -> Outcome:
     out = Outcome()
-    server = None
     completed = 0  # every request wrk completed, warm-ups included (for the tallies)
-    if target.cmd is not None:
-        if port_open(target.port):
-            return Outcome(status=f"port {target.port} already in use; stop whatever holds it")
-        try:
-            cmd = served_command(target)
-        except OSError as err:
-            return Outcome(status=f"cannot read its config: {err}")
-        if target.prepare is not None:
-            print(f"  {target.name}: setting up", flush=True)
-            why = hook(target.prepare, target)
-            if why is not None:
-                return Outcome(status=f"setup failed: {why}")
-        server = Server(target.name, cmd, target.env)
+    server, why = launch(target)
+    if why is not None:
+        return Outcome(status=why)
     try:
         why = wait_healthy(target.port, target.health, server)
         if why is not None:

@@ -27,10 +27,10 @@ import statistics
 import sys
 from dataclasses import replace
 
-from load import Run, Scenario, hook, scenarios, show, wrk
-from procs import Server, port_open, stop_all, wait_healthy
+from load import Run, Scenario, hook, launch, scenarios, show, wrk
+from procs import Server, stop_all, wait_healthy
 from settings import CONCURRENCY, DURATION, REPO, STREAM_CONCURRENCY, TOLLHOUSE_PORT, WARMUP, env_int
-from targets import Target, base_targets, check_answer, served_command
+from targets import Target, base_targets, check_answer
 from upstream import start_upstream
 from variants import variant_targets
 
@@ -47,12 +47,9 @@ def on_own_port(target: Target, port: int) -> Target:
 
 def start(target: Target) -> tuple[Server | None, str | None]:
     """Start target and check both answers and its feature: (server, why it cannot be loaded)."""
-    if port_open(target.port):
-        return None, f"port {target.port} already in use"
-    cmd = served_command(target)
-    if target.prepare is not None and (why := hook(target.prepare, target)) is not None:
-        return None, f"setup failed: {why}"
-    server = Server(f"paired-{target.name}", cmd, target.env)
+    server, why = launch(target, f"paired-{target.name}")
+    if why is not None:
+        return server, why
     why = wait_healthy(target.port, target.health, server)
     for stream in (False, True):
         why = why or check_answer(target, stream)
