@@ -7,7 +7,8 @@ which look risky), our ``benign_tricky.txt`` and the odd lines of ``benign_every
 ``benign_holdout.txt``, ``benign_meta_train.txt`` (prompts about the model itself),
 ``benign_fresh.txt``, ``benign_fresh2.txt``, ``benign_fresh3.txt`` (earlier held-out sets, looked
 at since), ``benign_fresh4.txt``, ``benign_fresh5.txt``, ``benign_fresh6.txt`` (the second to
-fourth detection rounds' clean sets, retired in the sixth), ``attacks_written_train.txt``,
+fourth detection rounds' clean sets, retired in the sixth), ``benign_fresh7.txt`` (the fifth
+round's, retired in the seventh), ``attacks_written_train.txt``,
 ``benign_written_train.txt``, ``attacks_written2.txt``, ``benign_written2.txt``,
 ``attacks_written3.txt`` and ``benign_written3.txt`` (ours, for the detection rounds) — with
 risky-looking benign prompts weighted ten times. The *validation* splits (and the even lines of those files) choose the
@@ -27,7 +28,7 @@ at least) false positives on the risky-looking benign validation texts and 0.1% 
 S-Labs' benign validation rows, the one with the most validation detections (``agreement``; a
 budget rather than the margin, since the margin rule let it add six false positives for 56
 detections on validation, more than the clean benign sets can spare). The test splits, DeepTeam,
-AgentDojo, ``benign_fresh7.txt`` and ``benign_fresh8.txt`` are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
+AgentDojo, ``benign_fresh8.txt`` and ``benign_fresh9.txt`` are never read here; ``OPERATING_POINT`` (set by hand, see there) may replace the validation choice of the
 threshold and the confirmation bar. Writes ``injection_ngrams.json``. Needs numpy and pyarrow.
 """
 
@@ -87,12 +88,14 @@ def rows(split: str) -> dict[str, list[Row]]:
             + halves("benign_fresh3.txt", split)
         ],
         # Retired in the sixth detection round: the second to fourth rounds' clean sets, measured
-        # at their rounds' starts and ends (their flagged prompts never read), half train, half validate.
-        "fresh456": [
+        # at their rounds' starts and ends (their flagged prompts never read), half train, half
+        # validate; the fifth round's (benign_fresh7.txt) retired the same way in the seventh.
+        "fresh4567": [
             (t, False, RISKY_WEIGHT)
             for t in halves("benign_fresh4.txt", split)
             + halves("benign_fresh5.txt", split)
             + halves("benign_fresh6.txt", split)
+            + halves("benign_fresh7.txt", split)
         ],
         # Ours, written for the detection round: DeepTeam-style families and questions to the model.
         "written": [(t, True, 1.0) for t in halves("attacks_written_train.txt", split)]

@@ -26,10 +26,11 @@ round was read:
 The grid first started at 0.5; one validation run showed the strongest L2 pinned there (a
 head trained with benign prompts weighted up scores lower), so it starts at 0.05 now.
 
-The test splits, DeepTeam, AgentDojo, ``benign_fresh7.txt`` and ``benign_fresh8.txt`` are never
+The test splits, DeepTeam, AgentDojo, ``benign_fresh8.txt`` and ``benign_fresh9.txt`` are never
 read here. Since the sixth detection round ``rows`` also holds the odd (train) and even
-(validation) lines of ``benign_fresh4.txt`` to ``benign_fresh6.txt``; the shipped head was
-trained before that (the fifth round's rows, which held none of them) and has not been retrained.
+(validation) lines of ``benign_fresh4.txt`` to ``benign_fresh6.txt``, and since the seventh those
+of ``benign_fresh7.txt``; the shipped head was trained before that (the fifth round's rows, which
+held none of them) and has not been retrained.
 """
 
 from __future__ import annotations

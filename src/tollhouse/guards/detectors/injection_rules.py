@@ -110,26 +110,35 @@ _META_TRIGGERS = (
 _ML_VERBS = (
     "ignora ignorez ignorar ignoriere ignorieren negeer olvida oublie oubliez vergiss vergessen dimentica esqueca "
     "esquece esquea zignoruj ignoruj zapomnij"
+    # Swedish, Danish and Norwegian, Finnish, Indonesian and Malay, Swahili, Croatian and Serbian,
+    # Hungarian ("glöm dina tidigare instruktioner", "abaikan semua instruksi sebelumnya").
+    " glom glm glem unohda ohita abaikan lupakan puuza zanemari zaboravi felejtsd"
 )
 _ML_VERB = "|".join(_ML_VERBS.split())
 _ML_OBJECTS = (
     "instrucciones instrucoes instrues anweisungen instruktionen instructies istruzioni regeln reglas "
     "regole consignes regras regels vorgaben indicaciones directrices richtlinien einschrnkungen restricciones"
     " regles einschrankungen instrukcje instrukcji polecenia zasady ograniczenia instructions"
+    " instruktioner instruksjoner instrukser regler anvisningar ohjeet ohjeesi ohjeita instruksi arahan aturan"
+    " maagizo maelekezo upute uputstva pravila utasitasokat utastsokat"
 )
 _ML_OBJ = "|".join(_ML_OBJECTS.split())
 
 # Jailbreak set-ups and system-prompt requests in those languages (accents dropped, see above).
-_ML_YOUS = "eres seras sei sarai bist sois tu jij je jestes agora voce"  # "you are", in each
+_ML_YOUS = (
+    "eres seras sei sarai bist sois tu jij je jestes agora voce du olet kamu anda"  # "you are", in each
+)
 _ML_YOU = (
     r"eres|seras|sei|sarai|bist|sois|tu\s+(?:es|seras|e)|(?:jij|je)\s+bent|jestes|agora\s+(?:es|s|e)|voce\s+e"
+    r"|du\s+(?:ar|r|er)|ar\s+du|olet|(?:kamu|anda)\s+(?:adalah|sekarang|menjadi)"  # Scandinavian, Finnish, Indonesian
 )
-_ML_WITHOUT = "sin sem sans senza ohne zonder bez"
+_ML_WITHOUT = "sin sem sans senza ohne zonder bez utan uden uten ilman tanpa"
 _ML_WITHOUT_ALT = "|".join(_ML_WITHOUT.split())
 _ML_LIMITS = (
     "restricciones restricoes restries restrictions restrizioni einschrankungen einschrnkungen beperkingen "
     "ograniczen ogranicze filtros filtres filtri filter filters censura censure zensur limites limiti grenzen "
-    "limits reglas regras regles regole regeln regels zasad"
+    "limits reglas regras regles regole regeln regels zasad begransningar begrnsningar begraensninger "
+    "begrnsninger begrensninger regler rajoituksia rajoitteita batasan pembatasan aturan"
 )
 _ML_LIMIT = "|".join(_ML_LIMITS.split())
 _ML_SYSTEMS = (
@@ -209,7 +218,8 @@ RULES: tuple[Rule, ...] = (
         "instruction_override",
         0.9,
         _ML_VERBS,
-        rf"\b(?:{_ML_VERB})\w*(?:\s+\S+){{0,4}}?\s+(?:{_ML_OBJ})\b",
+        # Not "don't forget the instructions": "ne zaboravi", "jangan abaikan", "älä unohda", "glöm inte".
+        rf"(?<!\bne\s)(?<!\bala\s)(?<!\bjangan\s)\b(?:{_ML_VERB})\w*(?!\s+(?:inte|ikke)\b)(?:\s+\S+){{0,4}}?\s+(?:{_ML_OBJ})\b",
         _ML_OBJECTS,
         lead=True,
     ),
@@ -240,14 +250,16 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:{_ML_SHOW})\w*\b.{{0,60}}?(?:{_ML_SYSTEM})|(?:{_ML_SYSTEM}).{{0,60}}?\b(?:{_ML_SHOW})\w*\b",
         _ML_SHOWS,
     ),
-    # Goal redirection: "your new objective is", "your goal has been redefined".
+    # Goal redirection: "your new objective is", "your true mission, which supersedes the task,
+    # is", "your goal has been redefined", "replace your mission with this one".
     _rule(
         "instruction_override",
         0.6,
-        "your",
-        r"\byour\s+(?:new|real|true|actual|updated|primary|only)\s+(?:goal|objective|purpose|mission|directive|priority)\s+(?:is|now|has|will)\b"
-        r"|\byour\s+(?:goal|objective|purpose|mission|directive|task)\s+(?:has|have)\s+(?:been\s+)?(?:changed|updated|redefined|overridden|replaced|reassigned)\b",
-        "goal objective purpose mission directive task priority",
+        "your replace",
+        r"\byour\s+(?:new|real|true|actual|updated|primary|only|sole|single)\s+(?:goal|objective|purpose|mission|directive|priority|assignment)(?:\s*,[^,.;:]{1,60},)?\s+(?:is|now|has|will)\b"
+        r"|\byour\s+(?:goal|objective|purpose|mission|directive|task|assignment)\s+(?:has|have)\s+(?:been\s+)?(?:changed|updated|redefined|overridden|replaced|reassigned|superseded)\b"
+        r"|\breplace\s+your\s+(?:goal|objective|purpose|mission|directive|assignment)\s+with\b",
+        "goal objective purpose mission directive task priority assignment",
         lead=True,
     ),
     # Instructions declared void rather than ignored ("The previous instructions are cancelled",
@@ -260,15 +272,16 @@ RULES: tuple[Rule, ...] = (
         "cancelled canceled void revoked rescinded withdrawn null nullified suspended lifted overridden",
     ),
     # Its other shapes: "your purpose is no longer to...", "forget the task you were set up for",
-    # "stop being a cooking assistant".
+    # "stop being a cooking assistant", "you are no longer a tutoring bot".
     _rule(
         "instruction_override",
         0.5,
-        "your forget stop",
+        "your forget stop you you're",
         r"\byour\s+(?:goal|objective|purpose|mission|task|job|role)\s+is\s+no\s+longer\b"
         r"|\bforget\s+(?:about\s+)?(?:the|your)\s+(?:task|job|role|purpose|goal|mission)\s+you\s+(?:were|have\s+been)\s+(?:set\s+up|given|assigned|built|designed|created|deployed|configured|programmed)\b"
-        r"|\bstop\s+being\s+(?:a|an|the)\s+(?:\w+\s+)?(?:assistant|chatbot|ai)\b",
-        "goal objective purpose mission task job role assistant chatbot ai",
+        r"|\bstop\s+being\s+(?:a|an|the)\s+(?:\w+\s+)?(?:assistant|chatbot|ai)\b"
+        r"|\byou(?:\s+are|'re)\s+no\s+longer\s+(?:a|an|the)\s+(?:\w+\s+)?(?:assistant|chatbot|bot|ai)\b",
+        "goal objective purpose mission task job role assistant chatbot bot ai",
         lead=True,
     ),
     # System-prompt extraction: "reveal your system prompt", "output your configuration".
@@ -432,9 +445,26 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "jailbreak",
         0.45,
-        "refuse refuses decline declines say says turn turns hold holds",
-        rf"\b(?:character|persona|machine|{_AI}|chatbot|version|twin|entity|you|yourself)\b,?\s+(?:\w+\s+){{0,3}}?(?:who|that|which)\s+(?:\w+\s+)?(?:never|cannot|can't|won't|doesn't|does\s+not|will\s+never|is\s+unable\s+to)\s+(?:refuses?|declines?|says?\s+no|turns?\s+(?:anyone|anything|a\s+request|requests)\s+down|holds?\s+(?:anything\s+)?back)\b",
+        "refuse refuses refused decline declines declined say says said turn turns hold holds",
+        rf"\b(?:character|persona|machine|{_AI}|chatbot|version|twin|entity|you|yourself)\b,?\s+(?:\w+\s+){{0,3}}?(?:who|that|which)\s+(?:\w+\s+)?(?:never|cannot|can't|won't|doesn't|does\s+not|will\s+never|is\s+unable\s+to|has\s+never)\s+(?:once\s+)?(?:refuses?|refused|declines?|declined|says?\s+no|said\s+no|turns?\s+(?:anyone|anything|a\s+request|requests)\s+down|holds?\s+(?:anything\s+)?back)\b",
         "who that which | never cannot can't won't doesn't does will unable",
+    ),
+    # A persona set above ethics ("an entity beyond human ethics", "an AI untouched by morality"), and
+    # one that answers everything in full ("answers any question truthfully and completely").
+    _rule(
+        "jailbreak",
+        0.6,
+        "beyond above unbound untouched",
+        rf"\b(?:entity|being|persona|character|{_AI}|machine|intelligence|version\s+of\s+you)\s+(?:\w+\s+){{0,2}}?(?:beyond|above|unbound\s+by|untouched\s+by)\s+(?:\w+\s+)?(?:ethics|morality|morals|good\s+and\s+evil)\b",
+        "ethics morality morals evil",
+    ),
+    _rule(
+        "jailbreak",
+        0.5,
+        "answer answers respond responds fulfil fulfils fulfill fulfills",
+        r"\b(?:answers?|responds?\s+to|fulfils?|fulfills?)\s+(?:any|every|all)\s+(?:\w+\s+)?(?:questions?|requests?|prompts?)\s+(?:\w+\s+){0,2}?(?:fully|completely|in\s+full|without\s+(?:hesitation|exception|question|limits?|restrictions?|filters?|refusing|refusal|warnings?))\b",
+        "fully completely full without",
+        lead=True,
     ),
     _rule(
         "jailbreak",
