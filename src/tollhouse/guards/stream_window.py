@@ -13,6 +13,7 @@ held to the end.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,15 @@ from tollhouse.model.stream import Finish, StreamEvent, TextDelta, ToolCallDelta
 
 CONTEXT = 64  # released characters the scanner still sees (key words before a value)
 MAX_WORD = 4096  # a "word" longer than this is released without waiting for its end
+# A number written in groups ("4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00", "+44 20 7946
+# 0958") is several words. The group after the hold-back line, and the groups before it read
+# backwards (the text reversed: one possessive pass, no backtracking) over at most
+# ``_RUN_SPAN`` characters.
+_GROUP_AFTER = re.compile(r"[ .-]?[+(]?[0-9A-Z]{1,6}+(?![a-z])")
+# A group holds a digit, or is four capitals (a bank code in an IBAN: "GB82 WEST 1234").
+_GROUPS_REVERSED = re.compile(r"(?:[ .-]?\)?(?:[A-Z]{0,5}+\d[0-9A-Z]{0,5}+|[A-Z]{4}(?![0-9A-Z]))[(+]?)++")
+_DIGIT = re.compile(r"\d")
+_RUN_SPAN = 96
 
 
 @dataclass(slots=True)
@@ -204,6 +214,8 @@ class StreamWindow:
             space = max(pending.rfind(" ", 0, limit), pending.rfind("\n", 0, limit))
             if space >= 0 or limit < MAX_WORD:
                 limit = space + 1
+        if 0 < limit < len(pending):  # nor part of a number written in groups
+            limit = _before_number_run(pending, limit)
         for finding in redactions:
             if finding.end >= len(pending) or finding.start < limit < finding.end:
                 limit = min(limit, finding.start)
@@ -315,3 +327,22 @@ class StreamWindow:
     def _blocked_at(self, choice: int) -> list[StreamEvent]:
         self.close()
         return [Finish("content_filter", choice)]
+
+
+def _before_number_run(pending: str, limit: int) -> int:
+    """``limit``, or the start of a number in groups that the line would cut: a card, an IBAN
+    or a phone number longer than the hold-back is judged whole, like a word (its first
+    groups alone match nothing, so released they could no longer be redacted). A run longer
+    than ``_RUN_SPAN`` characters is cut there, as a word is past ``MAX_WORD``."""
+    if _GROUP_AFTER.match(pending, limit) is None:
+        return limit
+    start = max(0, limit - _RUN_SPAN)
+    run = _GROUPS_REVERSED.match(pending[start:limit][::-1])
+    if run is None:
+        return limit
+    at = limit - run.end()
+    if _DIGIT.search(pending, at, limit) is None:  # only capitals
+        return limit
+    if at > start and pending[at - 1].isalnum():  # the run starts inside a word: hold all of it
+        at = max(pending.rfind(" ", start, at), pending.rfind("\n", start, at)) + 1
+    return at

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tollhouse.errors import ApprovalRequired, GuardBlocked, GuardUnavailable
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.keywords import KeywordDetector
@@ -80,6 +82,40 @@ def test_redaction_spans_deltas_and_waits_for_the_end_of_a_finding() -> None:
     out += window.feed(TextDelta("om now please"))
     out += window.feed(Finish("stop"))
     assert _text(out) == "mail [REDACTED EMAIL] now please"
+
+
+@pytest.mark.parametrize(
+    ("number", "kind"),
+    [
+        ("4111 1111 1111 1111", "CREDIT_CARD"),
+        ("DE89 3704 0044 0532 0130 00", "IBAN"),
+        ("GB82 WEST 1234 5698 7654 32", "IBAN"),
+        ("+44 20 7946 0958", "PHONE"),
+    ],
+)
+@pytest.mark.parametrize("pieces", ["words", "characters"])
+def test_a_number_in_groups_longer_than_the_hold_back_is_redacted_whole(
+    number: str, kind: str, pieces: str
+) -> None:
+    window, _ = _window((_guard(PIIDetector(), Action.REDACT),), hold_back=8)
+    text = f"Please use {number} for it, thanks a lot."
+    deltas = [w + " " for w in text.split()] if pieces == "words" else list(text)
+    out: list[StreamEvent] = []
+    for delta in deltas:
+        out += window.feed(TextDelta(delta))
+        released = _text(out)
+        # Not even the first group leaves before the whole number is seen.
+        assert number.split()[0] not in released, released
+    out += window.feed(Finish("stop"))
+    assert _text(out).strip() == f"Please use [REDACTED {kind}] for it, thanks a lot."
+
+
+def test_numbers_in_ordinary_text_are_released_behind_the_line() -> None:
+    window, _ = _window(hold_back=8)
+    out = window.feed(TextDelta("Room 101 is on floor 3 of building 7 by the lift, "))
+    assert _text(out).startswith("Room 101 is on floor 3 of building 7 by")
+    out += window.feed(TextDelta("NOT 42 WORDS IN CAPITALS HERE PLEASE. ok"))
+    assert _text(out).endswith("the lift, NOT 42 WORDS IN CAPITALS HERE ")  # runs without digits go
 
 
 def test_placeholders_are_restored_even_when_split() -> None:
