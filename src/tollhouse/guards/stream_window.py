@@ -97,6 +97,10 @@ class StreamWindow:
         approvals: Approver | None = None,
     ) -> None:
         self._window = tuple(g for g in text_guards if g.kind != "schema")
+        # Per guard: how far past its end a finding of a kind may still grow (``PIIDetector.grows``).
+        self._grows: dict[str, dict[str, int]] = {
+            g.id: getattr(g.detector, "grows", {}) for g in self._window
+        }
         self._final = tuple(g for g in text_guards if g.kind == "schema")
         self._tools = tool_guards
         self._state = state
@@ -180,18 +184,22 @@ class StreamWindow:
         buffer = text.tail + text.pending
         offset = len(text.tail)
         redactions: list[Finding] = []
+        growing = len(text.pending)  # where the first finding starts that more text may extend
         for guard in self._window:
+            grows = self._grows[guard.id]
             for finding in self._scan(guard, buffer, Scope.ASSISTANT):
                 if finding.end <= offset:
                     continue  # in text already released (and handled then)
                 if self._enforces(guard, finding, choice):
                     return self._blocked_at(choice)
                 if guard.action is Action.REDACT and not self._dry:
-                    start = max(finding.start, offset) - offset
-                    redactions.append(Finding(finding.kind, start, finding.end - offset))
+                    start, end = max(finding.start, offset) - offset, finding.end - offset
+                    redactions.append(Finding(finding.kind, start, end))
+                    if end + grows.get(finding.kind, 0) >= len(text.pending):
+                        growing = min(growing, start)
         if self.blocked is not None:  # a fail-closed guard failed
             return self._blocked_at(choice)
-        limit = self._limit(text.pending, redactions, final)
+        limit = self._limit(text.pending, redactions, growing, final)
         released = text.pending[:limit]
         kept = [f for f in redactions if f.end <= limit]
         out = redact(released, kept, self._state, reversible=False) if kept else released
@@ -201,10 +209,11 @@ class StreamWindow:
         text.pending = text.pending[limit:]
         return [TextDelta(out, choice)] if out else []
 
-    def _limit(self, pending: str, redactions: list[Finding], final: bool) -> int:
+    def _limit(self, pending: str, redactions: list[Finding], growing: int, final: bool) -> int:
         """How much of ``pending`` may go: all at the end, else up to the hold-back line,
-        cut before a finding that reaches the end (it may grow) or straddles the line, and
-        before a placeholder the line would split."""
+        cut before a finding that may still grow (it reaches the end, or its kind can grow
+        further than the text after it: ``growing``) or straddles the line, and before a
+        placeholder the line would split."""
         if final:
             return len(pending)
         limit = max(0, len(pending) - self._hold)
@@ -216,9 +225,10 @@ class StreamWindow:
                 limit = space + 1
         if 0 < limit < len(pending):  # nor part of a number written in groups
             limit = _before_number_run(pending, limit)
+        limit = min(limit, growing)
         for finding in redactions:
-            if finding.end >= len(pending) or finding.start < limit < finding.end:
-                limit = min(limit, finding.start)
+            if finding.start < limit < finding.end:
+                limit = finding.start
         if self._restore and self._state.placeholders:
             at = pending.rfind("<", max(0, limit - LONGEST_PLACEHOLDER), limit)
             if at >= 0 and ">" not in pending[at:limit]:

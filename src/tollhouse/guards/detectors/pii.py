@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import ClassVar
 
 import phonenumbers
 
@@ -80,6 +81,10 @@ class PIIDetector:
     """Validated personal data of the configured ``entities``."""
 
     name = "pii"
+    # How far past its end a finding of a kind can still grow as more text arrives (for the
+    # stream window): a street is an address by itself, and its apartment, city, state and
+    # ZIP may follow (``ADDRESS_RE``: up to about 70 characters).
+    grows: ClassVar[dict[str, int]] = {"ADDRESS": 72}
 
     def __init__(
         self, entities: frozenset[str] = ENTITIES, phone_regions: tuple[str, ...] = ("US", "GB")
