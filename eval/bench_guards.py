@@ -4,7 +4,13 @@ Each prompt is a chat request (a system prompt and a user message of ordinary te
 and customer-service questions, tool results — about 2 KB in all) checked by one guardrail
 policy running injection, secrets, PII, exfiltration, canary and keyword guards at the
 request and tool-result stages: ``GuardrailPolicy.enter`` end to end, view building included.
-The policy is a dry run, so every guard runs on every prompt whatever the others find.
+The policy is a dry run, so every guard runs on every prompt whatever the others find. Each
+check reads its prompt for the first time: the guards' memos (``guards/memo.py``) are emptied
+before it.
+
+The conversation: an agent's successive calls, each resending the conversation so far (the
+system prompt, the request, a tool call and its ~600-character result per step), checked with
+the memos as they serve (texts read on an earlier call are not scanned again) and emptied.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from tests.unit.support import make_ctx
 from eval.injection_set import DATA, slabs
 from tollhouse.config.load import ConfigIssue
 from tollhouse.guards.config import GuardrailsConfig
+from tollhouse.guards.guard import Guard
 from tollhouse.policies.guardrails import GuardrailPolicy, compile_guardrails
 from tollhouse.upstream.pool import UpstreamPool
 
@@ -76,17 +83,53 @@ def prompts(count: int, size: int = 2048, seed: int = 3, corpus: str = "risky") 
     return out
 
 
+def conversation(steps: int = 20, seed: int = 5) -> list[dict[str, Any]]:
+    """The payloads of an agent's ``steps`` successive calls (see the module doc)."""
+    rng = random.Random(seed)
+    texts = _texts("typical")
+
+    def passage(size: int) -> str:
+        parts: list[str] = []
+        while sum(len(p) + 1 for p in parts) < size:
+            parts.append(rng.choice(texts))
+        return " ".join(parts)[:size]
+
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": passage(400)},
+    ]
+    calls = []
+    for step in range(steps):
+        calls.append({"model": "m", "messages": copy.deepcopy(messages)})
+        call = {"id": f"call_{step}", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+        messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        messages.append({"role": "tool", "tool_call_id": f"call_{step}", "content": passage(600)})
+    return calls
+
+
+def _forget(policy: GuardrailPolicy) -> None:
+    for guard in policy.guards:
+        if isinstance(guard, Guard) and guard.memo is not None:
+            guard.memo.clear()
+
+
 async def measure(
     policy: GuardrailPolicy,
     payloads: list[dict[str, Any]],
     rounds: int,
     per_guard: dict[str, list[float]] | None = None,
+    memo: bool = False,
 ) -> list[float]:
     """Microseconds per ``enter``; ``per_guard`` collects each guard's own latency per check
-    (summed over its segments and stages, as the policy recorded it in the verdicts)."""
+    (summed over its segments and stages, as the policy recorded it in the verdicts);
+    ``memo``: keep what the guards read (else each check starts with empty memos)."""
     timings: list[float] = []
     for _ in range(rounds):
+        if memo:
+            _forget(policy)  # each round is a new conversation
         for payload in payloads:
+            if not memo:
+                _forget(policy)
             ctx = make_ctx(payload=copy.deepcopy(payload))
             started = time.perf_counter()
             await policy.enter(ctx)
@@ -132,6 +175,18 @@ def main() -> None:
         parts = [f"{g} {_at(sorted(v), 50):.0f}" for g, v in per_guard.items() if g != "(guards)"]
         guards = statistics.median(per_guard["(guards)"])
         print(f"{'':8s} p50 per guard, µs: {'  '.join(parts)}   policy machinery ~{p[50] - guards:.0f}")
+    calls = conversation()
+    last = sum(len(m.get("content") or "") for m in calls[-1]["messages"])
+    asyncio.run(measure(policy, calls, 1, memo=True))  # warm up
+    for memo in (True, False):
+        rounds = 5
+        timings = asyncio.run(measure(policy, calls, rounds, memo=memo))
+        per_call = [statistics.median(timings[i :: len(calls)]) for i in range(len(calls))]
+        print(
+            f"{'agent':8s} {len(calls)} calls resending the conversation (to {last} characters), "
+            f"memos {'kept' if memo else 'emptied'}: first call {per_call[0]:.0f} µs, last {per_call[-1]:.0f} µs, "
+            f"all {len(calls)} {sum(per_call) / 1000:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -197,3 +197,25 @@ def test_webhook_failures_follow_the_fail_mode(gw: RunningGateway, upstream: Fak
     assert status == 503 and events[0][1]["error"]["code"] == "guard_unavailable"
     assert upstream.requests == []
     assert chat(gw.url, "webhook-open", user("hello"))[0] == 200
+
+
+def test_an_agent_resending_its_conversation_gets_the_same_verdicts(
+    gw: RunningGateway, upstream: FakeOpenAI
+) -> None:
+    """The second call resends the first's turns, judged from the guards' memos: a redaction
+    is made again and a block stays a block (``guards/memo.py``)."""
+    report = "Our quarterly figures are in; revenue grew four percent and churn fell slightly. " * 3
+    mail = f"{report}Send the summary to dana.reyes@example.com before Friday."
+    turns = user(mail)
+    for step in range(2):
+        status, _ = chat(gw.url, "strict", turns)
+        assert status == 200
+        sent = upstream.last_request.body.decode()
+        assert "dana.reyes" not in sent and "<EMAIL_1>" in sent, step
+        turns = [*turns, {"role": "assistant", "content": "Done."}, {"role": "user", "content": "Thanks."}]
+    attack = [*turns, {"role": "user", "content": report + INJECTION}]
+    before = len(upstream.requests)
+    for _ in range(2):
+        status, events = chat(gw.url, "strict", attack)
+        assert status == 400 and events[0][1]["error"]["code"] == "content_filter"
+    assert len(upstream.requests) == before

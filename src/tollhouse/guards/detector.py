@@ -35,7 +35,11 @@ class CallState:
 
 
 class Detector(Protocol):
-    """A pure function from one text (and its scope) to findings."""
+    """A pure function from one text (and its scope) to findings.
+
+    A detector whose findings depend on nothing but the text and scope — not on the call's
+    ``CallState`` — says so with a class attribute ``pure = True``: its guard then keeps its
+    findings for texts that come back on later calls (``guards/memo.py``)."""
 
     name: str
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tollhouse.guards.detector import CallState, Detector
+from tollhouse.guards.memo import FindingsMemo
 from tollhouse.guards.verdict import Action, Finding, Hit, Scope, Verdict
 from tollhouse.guards.view import TextView
 from tollhouse.guards.webhook import CallInfo, WebhookClient
@@ -50,9 +52,12 @@ class Guard:
     offload: bool = False  # slow (a model): run in a worker thread, off the event loop
     # stage → the scopes read there, worked out once: every call asks for every guard.
     _by_stage: dict[str, frozenset[Scope]] = field(init=False, repr=False, compare=False)
+    # What a pure detector found in texts it read on earlier calls (``memo.py``).
+    memo: FindingsMemo | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_stage", _stage_scopes(self.stages, self.scopes))
+        object.__setattr__(self, "memo", FindingsMemo() if getattr(self.detector, "pure", False) else None)
 
     def scopes_for(self, stage: str) -> frozenset[Scope]:
         """The scopes this guard reads at ``stage`` (empty: it does not run there)."""
@@ -62,13 +67,23 @@ class Guard:
         return self.detector.detect(text, scope, state)
 
     def check(self, view: TextView, state: CallState) -> Verdict:
-        """The verdict on the segments of ``view`` (already narrowed to this stage's scopes)."""
-        hits = [
-            Hit(i, finding)
-            for i, segment in enumerate(view.segments)
-            if segment.scope in self.scopes
-            for finding in self.detector.detect(segment.text, segment.scope, state)
-        ]
+        """The verdict on the segments of ``view`` (already narrowed to this stage's scopes);
+        texts read on an earlier call are not scanned again (``memo``)."""
+        memo, detect = self.memo, self.detector.detect
+        hits: list[Hit] = []
+        for i, segment in enumerate(view.segments):
+            text, scope = segment.text, segment.scope
+            if scope not in self.scopes:
+                continue
+            found: Sequence[Finding] | None
+            if memo is not None and memo.keeps(text):
+                found = memo.get(scope, text)
+                if found is None:
+                    found = tuple(detect(text, scope, state))
+                    memo.put(scope, text, found)
+            else:
+                found = detect(text, scope, state)
+            hits += [Hit(i, finding) for finding in found]
         return verdict_of(self.id, self.action, hits)
 
 

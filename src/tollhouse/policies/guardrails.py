@@ -125,6 +125,11 @@ class GuardrailPolicy(Policy):
             return False
         return not (m.tags and (p is None or not set(p.tags) & set(m.tags)))
 
+    @property
+    def guards(self) -> tuple[AnyGuard, ...]:
+        """The policy's guards, in the order they run."""
+        return self._guards
+
     async def enter(self, ctx: RequestContext) -> Outcome | None:
         if not self.applies(ctx):
             return None

@@ -39,6 +39,7 @@ class ExfiltrationDetector:
     """``image`` URLs to unknown hosts always count; links only when they carry data."""
 
     name = "exfiltration"
+    pure = True  # findings depend on the text and scope alone (``guards/memo.py``)
 
     def __init__(self, allow_hosts: frozenset[str] = frozenset(), block_all_images: bool = False) -> None:
         self._allowed = allow_hosts

@@ -250,6 +250,7 @@ class InjectionDetector:
     """Scores a text; reports one finding when the score reaches the scope's threshold."""
 
     name = "injection"
+    pure = True  # findings depend on the text and scope alone (``guards/memo.py``)
 
     def __init__(
         self,

@@ -90,6 +90,7 @@ class KeywordDetector:
     """
 
     name = "keywords"
+    pure = True  # findings depend on the text and scope alone (``guards/memo.py``)
 
     def __init__(
         self,

@@ -81,6 +81,7 @@ class PIIDetector:
     """Validated personal data of the configured ``entities``."""
 
     name = "pii"
+    pure = True  # findings depend on the text and scope alone (``guards/memo.py``)
     # How far past its end a finding of a kind can still grow as more text arrives (for the
     # stream window): a street is an address by itself, and its apartment, city, state and
     # ZIP may follow (``ADDRESS_RE``: up to about 70 characters).

@@ -83,6 +83,7 @@ class PIIWithNames:
     """The validated detectors, then names: a value with a format wins an overlap."""
 
     name = "pii"
+    pure = True  # findings depend on the text and scope alone (``guards/memo.py``)
 
     def __init__(self, validated: PIIDetector, names: PresidioNames) -> None:
         self._validated = validated

@@ -35,6 +35,7 @@ class SecretsDetector:
     """
 
     name = "secrets"
+    pure = True  # findings depend on the text and scope alone (``guards/memo.py``)
 
     def __init__(self, kinds: frozenset[str] | None = None, extra: tuple[SecretRule, ...] = ()) -> None:
         rules = tuple(r for r in RULES + extra if kinds is None or r.kind in kinds)

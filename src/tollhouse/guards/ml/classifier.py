@@ -49,6 +49,7 @@ class ClassifierInjectionDetector:
     """The heuristics, then the classifier for what they let through."""
 
     name = "injection"
+    pure = True  # findings depend on the text and scope alone (``guards/memo.py``)
 
     def __init__(
         self,

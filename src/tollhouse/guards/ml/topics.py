@@ -18,6 +18,7 @@ class SemanticTopicDetector:
     """``topics``: name → example sentences, embedded once at config time."""
 
     name = "topics"
+    pure = True  # findings depend on the text and scope alone (``guards/memo.py``)
 
     def __init__(
         self, topics: Mapping[str, Sequence[str]], threshold: float = 0.6, encoder: MiniLM | None = None
