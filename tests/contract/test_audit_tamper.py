@@ -15,7 +15,8 @@ from tests.support.audit_chain import make_writer, sample_event, service
 from tollhouse.audit.canonical import canonical, chain_hash
 from tollhouse.audit.chain import index_columns
 from tollhouse.audit.queue import Entry
-from tollhouse.audit.reader import AuditReader
+from tollhouse.audit.reader import UNREADABLE, AuditReader
+from tollhouse.audit.search import SearchFilters
 from tollhouse.audit.service import read_witness
 from tollhouse.audit.tables import DERIVED_ON_SQLITE
 from tollhouse.audit.verify import Problem
@@ -181,3 +182,33 @@ async def test_modified_and_rehashed_is_caught_by_the_next_checkpoint(
     first_checkpoint_after = min(c.seq for c in await AuditReader(engine).checkpoints(chain) if c.seq >= 5)
     problem = await _only_problem(engine)
     assert (problem.seq, problem.kind) == (first_checkpoint_after, "forged_checkpoint")
+
+
+async def test_body_no_longer_json(engine: AsyncEngine, chain: str) -> None:
+    """A body cut short is not JSON at all: verify still reaches it and names it, and search
+    and the session tree still answer (the damaged record shows as ``unreadable``)."""
+    await _sql(
+        engine, "UPDATE audit_records SET body = substr(body, 1, 20) WHERE chain_id = :c AND seq = 7", c=chain
+    )
+    problem = await _only_problem(engine)
+    assert (problem.chain_id, problem.seq, problem.kind) == (chain, 7, "modified")
+    found = await service(engine).search(SearchFilters(limit=100))
+    assert [(r["chain"], r["seq"]) for r in found if r["type"] == UNREADABLE] == [(chain, 7)]
+    assert (await service(engine).session_timeline("sess-1")).calls == 20  # 19 whole calls + one half
+
+
+async def test_deleted_chain_row(engine: AsyncEngine, chain: str) -> None:
+    """Without its chain row a chain would not be verified at all: its records are reported."""
+    await _sql(engine, "DELETE FROM audit_chains WHERE chain_id = :c", c=chain)
+    problem = await _only_problem(engine)
+    assert (problem.chain_id, problem.seq, problem.kind) == (chain, 0, "unregistered")
+
+
+async def test_checkpoint_moved_to_a_chain_that_does_not_exist(engine: AsyncEngine, chain: str) -> None:
+    await _sql(
+        engine,
+        "UPDATE audit_checkpoints SET chain_id = 'elsewhere' WHERE chain_id = :c AND seq = 19",
+        c=chain,
+    )
+    problem = await _only_problem(engine)
+    assert (problem.chain_id, problem.seq, problem.kind) == ("elsewhere", 19, "unregistered")

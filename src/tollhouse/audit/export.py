@@ -9,6 +9,7 @@ import aiohttp
 import orjson
 
 from tollhouse.audit.chain import SealedRecord
+from tollhouse.audit.reader import record_of
 from tollhouse.audit.service import AuditService
 from tollhouse.audit.sinks.otlp import export_request
 
@@ -26,7 +27,9 @@ async def sealed_records(
                 until_us is not None and time_us >= until_us
             ):
                 continue
-            yield SealedRecord(row.chain_id, row.seq, row.hash, row.body, orjson.loads(row.body))
+            yield SealedRecord(
+                row.chain_id, row.seq, row.hash, row.body, record_of(row.chain_id, row.seq, row.body)
+            )
 
 
 async def export_jsonl(

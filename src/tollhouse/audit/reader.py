@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, select
+import orjson
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
@@ -13,6 +15,7 @@ from tollhouse.audit.chain import INDEX_COLUMNS
 from tollhouse.audit.store import ChainInfo, CheckpointRow, ContentRow
 
 PAGE = 2000
+UNREADABLE = "unreadable"  # the type of a record whose stored body is not a JSON object
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,19 @@ def stored(row: object) -> StoredRecord:
     )
 
 
+def record_of(chain_id: str, seq: int, body: str) -> dict[str, Any]:
+    """A stored body as its record. A body that is not a JSON object (tampered with) reads as
+    a stub naming its place, so searching or exporting a damaged log shows the damage rather
+    than failing; ``audit verify`` says what is wrong with it."""
+    try:
+        record = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        record = None
+    if isinstance(record, dict):
+        return record
+    return {"type": UNREADABLE, "chain": chain_id, "seq": seq}
+
+
 class AuditReader:
     """The read side of the audit tables."""
 
@@ -50,6 +66,17 @@ class AuditReader:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [ChainInfo(**dict(row)) for row in rows]
+
+    async def record_chains(self, chain_id: str | None = None) -> dict[str, int]:
+        """The chains that hold records, each with its lowest sequence number, whether or not
+        a chain row registers them (a verifier checks that every one is registered)."""
+        query = select(tables.records.c.chain_id, func.min(tables.records.c.seq)).group_by(
+            tables.records.c.chain_id
+        )
+        if chain_id is not None:
+            query = query.where(tables.records.c.chain_id == chain_id)
+        async with self.engine.connect() as conn:
+            return {str(chain): int(seq) for chain, seq in (await conn.execute(query)).all()}
 
     async def records(self, chain_id: str, after_seq: int = -1) -> AsyncIterator[StoredRecord]:
         """Every record of a chain after ``after_seq``, in sequence order, a page at a time."""

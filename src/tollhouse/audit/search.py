@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
+from tollhouse.audit.reader import record_of
 
 MAX_LIMIT = 10_000
 
@@ -68,7 +68,7 @@ async def search(engine: AsyncEngine, filters: SearchFilters) -> list[dict[str, 
         rows = (await conn.execute(_query(filters, engine.dialect.name))).all()
     found = []
     for row in rows:
-        record = orjson.loads(row.body)
+        record = record_of(row.chain_id, row.seq, row.body)
         record["hash"] = row.hash
         found.append(record)
     return found

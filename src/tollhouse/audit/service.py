@@ -22,7 +22,14 @@ from tollhouse.audit.signing import SignatureChecker, key_id, public_raw
 from tollhouse.audit.store import CheckpointRow
 from tollhouse.audit.timeline import Timeline, session_timeline
 from tollhouse.audit.vault import ContentVault
-from tollhouse.audit.verify import ChainResult, ChainVerifier, VerifyReport, check_links, merge_witness
+from tollhouse.audit.verify import (
+    ChainResult,
+    ChainVerifier,
+    VerifyReport,
+    check_links,
+    merge_witness,
+    unregistered,
+)
 
 
 def read_witness(path: str | Path) -> list[CheckpointRow]:
@@ -65,6 +72,8 @@ class AuditService:
         chains = await self.reader.chains(chain_id)
         copies = [w for w in witness or [] if chain_id is None or w.chain_id == chain_id]
         checkpoints, problems = merge_witness(await self.reader.checkpoints(chain_id), copies)
+        registered = {chain.chain_id for chain in chains}
+        problems += unregistered(registered, await self.reader.record_chains(chain_id), checkpoints)
         results: dict[str, ChainResult] = {}
         for chain in chains:
             held = checkpoints.get(chain.chain_id, [])

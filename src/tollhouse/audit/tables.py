@@ -70,7 +70,10 @@ def record_column(name: str, dialect: str) -> sa.ColumnElement[object]:
     """Column ``name`` of ``audit_records`` as ``dialect`` reads it (labelled with its name)."""
     if dialect == "sqlite" and name in DERIVED_ON_SQLITE:
         path, empty = DERIVED_ON_SQLITE[name]
-        return sa.func.nullif(sa.func.json_extract(records.c.body, path), empty).label(name)
+        # A body that is no longer JSON (tampered with) reads as NULL here rather than failing
+        # the whole query: the verifier must still reach that record and name it.
+        value = sa.func.nullif(sa.func.json_extract(records.c.body, path), empty)
+        return sa.case((sa.func.json_valid(records.c.body), value)).label(name)
     column: sa.ColumnElement[object] = records.c[name]
     return column
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollhouse.audit import tables
-from tollhouse.audit.reader import AuditReader
+from tollhouse.audit.reader import UNREADABLE, AuditReader, record_of
 from tollhouse.audit.vault import ContentUnavailable, ContentVault
 
 MAX_RECORDS = 20_000
@@ -129,9 +128,16 @@ async def session_timeline(
     engine: AsyncEngine, reader: AuditReader, session_id: str, vault: ContentVault | None
 ) -> Timeline:
     c = tables.records.c
-    query = select(c.body).where(c.session_id == session_id).order_by(c.time_us, c.seq).limit(MAX_RECORDS)
+    query = (
+        select(c.chain_id, c.seq, c.body)
+        .where(c.session_id == session_id)
+        .order_by(c.time_us, c.seq)
+        .limit(MAX_RECORDS)
+    )
     async with engine.connect() as conn:
-        records = [orjson.loads(row.body) for row in (await conn.execute(query)).all()]
+        rows = (await conn.execute(query)).all()
+    # A tampered body has no place in the tree (``audit verify`` names it).
+    records = [r for r in (record_of(*row) for row in rows) if r["type"] != UNREADABLE]
     nodes = _build(records)
     await _reveal(nodes, reader, vault)
     roots: list[CallNode] = []

@@ -10,7 +10,9 @@ What each kind of tampering looks like here:
 - truncated:  a signed checkpoint, a witness copy or a successor chain's genesis record
               names a record beyond the chain's end;
 - forged:     a checkpoint whose signature does not verify, or that names a hash the
-              chain does not have (a record modified and everything after it rehashed).
+              chain does not have (a record modified and everything after it rehashed);
+- unregistered: records or checkpoints of a chain no chain row registers (the row was
+              deleted or its id changed, which would otherwise hide the chain from verify).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class Problem:
 
     chain_id: str
     seq: int
-    kind: str  # modified | missing | inserted | reordered | truncated | forged_checkpoint
+    kind: str  # modified | missing | inserted | reordered | truncated | forged_checkpoint | unregistered
     message: str
 
     def __str__(self) -> str:
@@ -318,3 +320,26 @@ def merge_witness(
     for row in by_key.values():
         grouped.setdefault(row.chain_id, []).append(row)
     return grouped, problems
+
+
+def unregistered(
+    registered: set[str], record_chains: dict[str, int], checkpoints: dict[str, list[CheckpointRow]]
+) -> list[Problem]:
+    """A problem for every chain that has records or checkpoints but no chain row."""
+    problems = [
+        Problem(chain, seq, "unregistered", "records of a chain that no chain row registers")
+        for chain, seq in record_chains.items()
+        if chain not in registered
+    ]
+    held = set(record_chains)
+    problems += [
+        Problem(
+            chain,
+            min(c.seq for c in rows),
+            "unregistered",
+            "checkpoints of a chain that no chain row registers",
+        )
+        for chain, rows in checkpoints.items()
+        if chain not in registered and chain not in held
+    ]
+    return problems
