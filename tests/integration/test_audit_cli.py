@@ -90,6 +90,12 @@ def test_verify_fails_and_names_the_record_after_tampering(trail: tuple[Path, Pa
     assert (report["problems"][0]["seq"], report["problems"][0]["kind"]) == (2, "modified")
 
 
+def test_verify_of_a_chain_that_is_not_there_fails(trail: tuple[Path, Path]) -> None:
+    config, _db = trail
+    result = audit("verify", "-c", str(config), "--chain", "no-such-chain")
+    assert result.returncode == 1 and "missing" in result.stdout and "no such chain" in result.stdout
+
+
 def test_shred_makes_content_unreadable(trail: tuple[Path, Path]) -> None:
     config, _db = trail
     result = audit("shred", "_default", "-c", str(config), "--yes")

@@ -25,6 +25,7 @@ from tollhouse.audit.vault import ContentVault
 from tollhouse.audit.verify import (
     ChainResult,
     ChainVerifier,
+    Problem,
     VerifyReport,
     check_links,
     merge_witness,
@@ -74,6 +75,8 @@ class AuditService:
         checkpoints, problems = merge_witness(await self.reader.checkpoints(chain_id), copies)
         registered = {chain.chain_id for chain in chains}
         problems += unregistered(registered, await self.reader.record_chains(chain_id), checkpoints)
+        if chain_id is not None and not chains and not problems:  # a mistyped id must not pass
+            problems.append(Problem(chain_id, 0, "missing", "the database holds no such chain"))
         results: dict[str, ChainResult] = {}
         for chain in chains:
             held = checkpoints.get(chain.chain_id, [])
