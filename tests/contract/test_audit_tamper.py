@@ -212,3 +212,11 @@ async def test_checkpoint_moved_to_a_chain_that_does_not_exist(engine: AsyncEngi
     )
     problem = await _only_problem(engine)
     assert (problem.chain_id, problem.seq, problem.kind) == ("elsewhere", 19, "unregistered")
+
+
+async def test_chain_row_rewritten_to_name_another_writer(engine: AsyncEngine, chain: str) -> None:
+    """The chain row is not hashed, but who wrote the chain is also in its genesis record."""
+    await _sql(engine, "UPDATE audit_chains SET host = 'elsewhere', pid = 1 WHERE chain_id = :c", c=chain)
+    problem = await _only_problem(engine)
+    assert (problem.chain_id, problem.seq, problem.kind) == (chain, 0, "modified")
+    assert "host 'elsewhere'" in problem.message and "pid 1" in problem.message

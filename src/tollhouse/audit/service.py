@@ -81,7 +81,7 @@ class AuditService:
         for chain in chains:
             held = checkpoints.get(chain.chain_id, [])
             start = self._anchor(held, since_us, checker)
-            verifier = ChainVerifier(chain.chain_id, held, checker)
+            verifier = ChainVerifier(chain.chain_id, held, checker, chain)
             results[chain.chain_id] = await verifier.run(
                 self.reader.records(chain.chain_id, start.seq if start else -1), start
             )

@@ -24,9 +24,10 @@ import orjson
 
 from tollhouse.audit.canonical import GENESIS_PREV, canonical, chain_hash
 from tollhouse.audit.chain import index_columns
+from tollhouse.audit.events import parse_time
 from tollhouse.audit.reader import StoredRecord
 from tollhouse.audit.signing import SignatureChecker
-from tollhouse.audit.store import CheckpointRow
+from tollhouse.audit.store import ChainInfo, CheckpointRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,27 @@ class ChainResult:
             self.problem = Problem(self.chain_id, seq, kind, message)
 
 
+def _row_differs(info: ChainInfo, genesis: dict[str, object]) -> str:
+    """What the chain's row (``audit_chains``, not hashed: written at start, updated by
+    heartbeats) says otherwise than its hashed genesis record about who wrote the chain."""
+    detail = genesis.get("detail")
+    if not isinstance(detail, dict) or genesis.get("type") != "chain.start":
+        return ""
+    links = detail.get("predecessors")
+    first = (
+        links[0].split("@", 1)[0] if isinstance(links, list) and links and isinstance(links[0], str) else None
+    )
+    claims = [
+        ("replica_id", info.replica_id, detail.get("replica")),
+        ("host", info.host, detail.get("host")),
+        ("pid", info.pid, detail.get("pid")),
+        ("predecessor", info.predecessor, first),
+    ]
+    if isinstance(genesis.get("time"), str):
+        claims.append(("started_us", info.started_us, parse_time(str(genesis["time"]))))
+    return "; ".join(f"{name} {held!r} (genesis: {said!r})" for name, held, said in claims if held != said)
+
+
 def _parse(body: str) -> dict[str, object] | None:
     try:
         record = orjson.loads(body)
@@ -95,9 +117,14 @@ class ChainVerifier:
     """Walks one chain's records in order, keeping the recomputed hash."""
 
     def __init__(
-        self, chain_id: str, checkpoints: list[CheckpointRow], checker: SignatureChecker | None
+        self,
+        chain_id: str,
+        checkpoints: list[CheckpointRow],
+        checker: SignatureChecker | None,
+        info: ChainInfo | None = None,
     ) -> None:
         self.result = ChainResult(chain_id)
+        self._info = info  # the chain's row, checked against its genesis record
         self._checkpoints = {c.seq: c for c in checkpoints}
         self._checker = checker
         self._before: bytes | None = None  # the hash before ``prev``: spots a well-linked insertion
@@ -145,6 +172,9 @@ class ChainVerifier:
                 return digest
         if row.seq == 0:
             result.predecessors = _predecessors(record)
+            if self._info is not None and (differs := _row_differs(self._info, record)):
+                result.fail(0, "modified", f"the chain's row differs from its genesis record: {differs}")
+                return digest
         result.closed = record.get("type") == "chain.close"
         result.records += 1
         result.last_seq, result.last_hash = row.seq, digest.hex()
