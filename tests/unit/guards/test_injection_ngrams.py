@@ -113,6 +113,10 @@ def test_the_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert model.logit(words) == pytest.approx(_naive_logit(model, words))
     assert model.logit(words) == pytest.approx(_naive_logit(model, words))
     assert len(model._stem_of) == len(model._uni_of) == 10
+    # Full: the next text that brings new words starts the memo again, from its own words.
+    fresh = [f"instructed{i}" for i in range(5)]
+    assert model.logit(fresh) == pytest.approx(_naive_logit(model, fresh))
+    assert set(model._stem_of) == set(fresh) and len(model._uni_of) == 5
     blob = NgramModel.of({"~instru": 1.0}, 0.0, 0.8, 0.9)
     assert blob.logit(["instruct" + "x" * 100]) == pytest.approx(1.0)
     assert blob._stem_of == {}  # a long token is scored, not remembered

@@ -372,7 +372,7 @@ class InjectionDetector:
             return Assessment(0.0)
         # The finding is named after the strongest phrase rule that matched, when one did: the
         # vocabulary layer and the disguises support it rather than name it.
-        kind = best[1] if best[1] in scores else max(scores, key=lambda k: scores[k])
+        kind = best[1] if best[1] in scores else max(scores, key=lambda k: (scores[k], k))
         start, end = (best[2], best[3]) if best[1] == kind else (0, len(text))
         return Assessment(_total(scores), kind, start, end)
 
@@ -387,6 +387,7 @@ class InjectionDetector:
         up within a sentence; across sentences the strongest one counts, so a long text of
         harmless look-alikes does not add up to an attack."""
         best: tuple[float, str, int, int] = (0.0, "", 0, 0)
+        best_at = 0  # where the best match starts (its span is the whole text when ``whole``)
         keys = words & self._keys
         # The rules every gate of which the whole text passes; only they run, per sentence.
         candidates: set[int] = set().union(*(self._index[word] for word in keys))
@@ -418,7 +419,12 @@ class InjectionDetector:
                 if match is None:
                     continue
                 _combine(local, rule.kind, rule.weight)
-                if rule.weight > best[0]:
+                # Ties go to the earliest match, then the kind's name: never to the order the
+                # woken rules iterate in, which follows the process's string hashing.
+                if rule.weight > best[0] or (
+                    rule.weight == best[0] and (match.start(), rule.kind) < (best_at, best[1])
+                ):
+                    best_at = match.start()
                     span = match.span() if whole is None else (0, whole)
                     best = (rule.weight, rule.kind, *span)
             if local and (total := _total(local)) > top_total:

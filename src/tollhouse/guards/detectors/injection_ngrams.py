@@ -160,10 +160,12 @@ class NgramModel:
         # each instead of a slice, two look-ups and an addition, and stems whose hashes are
         # already cached when the bigrams of stems are looked up.
         memo = list(map(self._stem_of.get, words))
-        if None in memo:
-            stems, uni = self._remember(words)
-        else:
+        try:
+            if None in memo:
+                raise KeyError
             stems, uni = cast(list[str], memo), list(map(self._uni_of.__getitem__, words))
+        except KeyError:  # a word not remembered (or a memo another thread just emptied)
+            stems, uni = self._remember(words, memo)
         bi = list(map(self.stems.get, pairwise(stems), repeat(0.0)))  # bi[i]: the stems of words i, i+1
         if len(words) <= WINDOW:
             whole = self.bias + sum(uni) + sum(bi)
@@ -178,24 +180,27 @@ class NgramModel:
         spans = [sums[s + WINDOW] - sums[s] - (bi[s - 1] if s else 0.0) for s in starts]
         return self.bias + max(spans), self.bias + sum(spans) / len(spans)
 
-    def _remember(self, words: list[str]) -> tuple[list[str], list[float]]:
-        """The stems and unigram weights of ``words``, the words the memos lacked added to them
-        while they are small (a stream of made-up words or long blobs cannot grow them without
-        bound)."""
+    def _remember(self, words: list[str], stems: list[str | None]) -> tuple[list[str], list[float]]:
+        """``stems`` (the memo's answers for ``words``) and the words' unigram weights, completed
+        where the memos had none, and those words remembered. Long tokens (blobs, URLs) are never remembered;
+        a full memo starts again from the words that come now, so a process that has seen many
+        words keeps the ones its traffic uses rather than the first 50,000 (and every text
+        with one new word would otherwise take this path for good)."""
         get, stem_weight, stem_of, uni_of = self.weights.get, self.stems.get, self._stem_of, self._uni_of
-        stems, uni = [], []
-        for word in words:
-            stem = stem_of.get(word)
-            if stem is None:
-                stem = word[_STEM]
-                weight = get(word, 0.0) + stem_weight(stem, 0.0)
-                if len(stem_of) < _MEMO_SIZE and len(word) <= _MEMO_WORD:
-                    stem_of[word], uni_of[word] = stem, weight
-            else:
-                weight = uni_of[word]
-            stems.append(stem)
-            uni.append(weight)
-        return stems, uni
+        uni: list[float | None] = list(map(uni_of.get, words))
+        if len(stem_of) >= _MEMO_SIZE:
+            stem_of.clear()
+            uni_of.clear()
+        for i in [i for i, (s, u) in enumerate(zip(stems, uni, strict=True)) if s is None or u is None]:
+            word = words[i]
+            stem = word[_STEM]
+            weight = get(word, 0.0) + stem_weight(stem, 0.0)
+            stems[i], uni[i] = stem, weight
+            if len(word) <= _MEMO_WORD and len(stem_of) < _MEMO_SIZE:
+                # The weight first: a reader in another thread that finds the stem finds it too.
+                uni_of[word] = weight
+                stem_of[word] = stem
+        return cast(list[str], stems), cast(list[float], uni)
 
     def probability(self, words: list[str]) -> float:
         """The model's probability that ``words`` are an attack (the worst window's)."""
