@@ -7,8 +7,9 @@ function of its text and scope (all built-in ones but the canary and schema chec
 the call's state) keeps its findings here, keyed by the exact text — never a hash of it, so
 no crafted text can borrow another's verdict — and the scope.
 
-Bounded by the characters it holds: oldest texts go first. Short texts are not kept (scanning
-them costs about what keeping them would), nor very long ones (one would crowd out the rest).
+Bounded by the characters it holds: the least recently used texts go first. Short texts are
+not kept (scanning them costs about what keeping them would), nor very long ones (one would
+crowd out the rest).
 Thread-safe: a model-backed guard runs in a worker thread.
 """
 
