@@ -40,17 +40,21 @@ def stored(row: object) -> StoredRecord:
     )
 
 
-def record_of(chain_id: str, seq: int, body: str) -> dict[str, Any]:
-    """A stored body as its record. A body that is not a JSON object (tampered with) reads as
-    a stub naming its place, so searching or exporting a damaged log shows the damage rather
-    than failing; ``audit verify`` says what is wrong with it."""
+def parse_body(body: str) -> dict[str, Any] | None:
+    """A stored body as its record, or None when it is not a JSON object (tampered with)."""
     try:
         record = orjson.loads(body)
     except orjson.JSONDecodeError:
-        record = None
-    if isinstance(record, dict):
-        return record
-    return {"type": UNREADABLE, "chain": chain_id, "seq": seq}
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def record_of(chain_id: str, seq: int, body: str) -> dict[str, Any]:
+    """A stored body as its record. A body that is not a JSON object reads as a stub naming its
+    place, so searching or exporting a damaged log shows the damage rather than failing;
+    ``audit verify`` says what is wrong with it."""
+    record = parse_body(body)
+    return record if record is not None else {"type": UNREADABLE, "chain": chain_id, "seq": seq}
 
 
 class AuditReader:

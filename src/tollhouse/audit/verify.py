@@ -20,12 +20,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import orjson
-
 from tollhouse.audit.canonical import GENESIS_PREV, canonical, chain_hash
 from tollhouse.audit.chain import index_columns
 from tollhouse.audit.events import parse_time
-from tollhouse.audit.reader import StoredRecord
+from tollhouse.audit.reader import StoredRecord, parse_body
 from tollhouse.audit.signing import SignatureChecker
 from tollhouse.audit.store import ChainInfo, CheckpointRow
 
@@ -87,18 +85,10 @@ def _row_differs(info: ChainInfo, genesis: dict[str, object]) -> str:
     return "; ".join(f"{name} {held!r} (genesis: {said!r})" for name, held, said in claims if held != said)
 
 
-def _parse(body: str) -> dict[str, object] | None:
-    try:
-        record = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
 def _follows(prev: bytes, row: StoredRecord | None) -> bool:
     if row is None:
         return False
-    record = _parse(row.body)
+    record = parse_body(row.body)
     return record is not None and chain_hash(prev, canonical(record)).hex() == row.hash
 
 
@@ -153,7 +143,7 @@ class ChainVerifier:
                 f"records {expected}..{row.seq - 1} are missing (the next stored is {row.seq})",
             )
             return prev
-        record = _parse(row.body)
+        record = parse_body(row.body)
         if record is None:
             result.fail(row.seq, "modified", "the stored body is not a JSON object")
             return prev
@@ -196,7 +186,7 @@ class ChainVerifier:
         digest: bytes,
     ) -> None:
         result, claimed = self.result, record.get("seq")
-        next_record = _parse(upcoming.body) if upcoming else None
+        next_record = parse_body(upcoming.body) if upcoming else None
         if claimed == row.seq + 1 and next_record is not None and next_record.get("seq") == row.seq:
             result.fail(row.seq, "reordered", f"records {row.seq} and {row.seq + 1} are swapped")
         elif (
