@@ -39,7 +39,9 @@ class Detector(Protocol):
 
     A detector whose findings depend on nothing but the text and scope — not on the call's
     ``CallState`` — says so with a class attribute ``pure = True``: its guard then keeps its
-    findings for texts that come back on later calls (``guards/memo.py``)."""
+    findings for texts that come back on later calls (``guards/memo.py``). One whose findings
+    can grow as more text arrives (a street, then its city and ZIP) says how far per kind in
+    ``grows`` (``{"ADDRESS": 72}``): a stream holds such a finding back that long."""
 
     name: str
 

@@ -22,6 +22,7 @@ download; tens of microseconds for a 2 KB prompt.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -160,12 +161,14 @@ class NgramModel:
         # each instead of a slice, two look-ups and an addition, and stems whose hashes are
         # already cached when the bigrams of stems are looked up.
         memo = list(map(self._stem_of.get, words))
-        try:
-            if None in memo:
-                raise KeyError
-            stems, uni = cast(list[str], memo), list(map(self._uni_of.__getitem__, words))
-        except KeyError:  # a word not remembered (or a memo another thread just emptied)
+        known: list[float] | None = None
+        if None not in memo:
+            with contextlib.suppress(KeyError):  # another thread emptied the memo meanwhile
+                known = list(map(self._uni_of.__getitem__, words))
+        if known is None:
             stems, uni = self._remember(words, memo)
+        else:
+            stems, uni = cast(list[str], memo), known
         bi = list(map(self.stems.get, pairwise(stems), repeat(0.0)))  # bi[i]: the stems of words i, i+1
         if len(words) <= WINDOW:
             whole = self.bias + sum(uni) + sum(bi)
