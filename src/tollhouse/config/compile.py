@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from types import MappingProxyType
 from typing import TYPE_CHECKING
-
-import orjson
 
 from tollhouse.approvals.wiring import tool_call_approvals
 from tollhouse.cache.wiring import build_cache
@@ -24,12 +21,14 @@ from tollhouse.observability.redact import Redactor
 from tollhouse.pipeline.chain import Chain
 from tollhouse.pipeline.phases import CallKind
 from tollhouse.pipeline.policy import Policy
+from tollhouse.policies.authorize import Authorize
 from tollhouse.policies.guardrails import compile_guardrails
 from tollhouse.policies.request_validation import RequestValidation
 from tollhouse.providers.openai_compatible.catalog import CATALOG
 from tollhouse.providers.protocol import Provider
 from tollhouse.providers.registry import NATIVE_KEY_ENV, known_kinds, provider_class
-from tollhouse.routing.build import build_routing, route_targets, target_refs
+from tollhouse.routing.build import build_routing, target_refs
+from tollhouse.routing.directory import ModelDirectory
 from tollhouse.upstream.pool import UpstreamPool
 
 if TYPE_CHECKING:
@@ -116,20 +115,6 @@ def _providers(
     return built
 
 
-def _models_body(config: GatewayConfig) -> bytes:
-    created = int(time.time())
-    data = [
-        {
-            "id": r.alias,
-            "object": "model",
-            "created": created,
-            "owned_by": route_targets(r)[0].target.split("/")[0],
-        }
-        for r in config.models
-    ]
-    return orjson.dumps({"object": "list", "data": data})
-
-
 def _audit(config: GatewayConfig, issues: list[ConfigIssue], secrets: list[Secret]) -> AuditParts | None:
     if not config.audit.enabled:
         return None
@@ -192,7 +177,7 @@ def compile_config(config: GatewayConfig, source: str = "<config>") -> Runtime:
         metrics=metrics,
         redactor=redactor,
         pool=pool,
-        models_body=_models_body(config),
+        models=ModelDirectory.of(config),
         observers=(
             # The trail starts before the admin API and stops after it: no admin change unrecorded.
             *([trail] if trail else []),
@@ -205,4 +190,5 @@ def compile_config(config: GatewayConfig, source: str = "<config>") -> Runtime:
         ),
         identity=identity.state,
         mcp=mcp,
+        authorize=next((p for p in identity.behind if isinstance(p, Authorize)), None),
     )

@@ -18,6 +18,8 @@ from tollhouse.upstream.pool import UpstreamPool
 
 if TYPE_CHECKING:
     from tollhouse.mcp.gateway import McpGateway
+    from tollhouse.policies.authorize import Authorize
+    from tollhouse.routing.directory import ModelDirectory
 
 
 class Observer(Protocol):
@@ -63,7 +65,8 @@ class Runtime:
     metrics: Metrics
     redactor: Redactor
     pool: UpstreamPool
-    models_body: bytes  # GET /v1/models, rendered once
+    models: ModelDirectory  # what GET /v1/models lists
     observers: tuple[Observer, ...] = ()
     identity: IdentityState | None = None  # keys, principals and policies; swapped on change
     mcp: McpGateway | None = None  # the MCP gateway, when `mcp.routes` are configured
+    authorize: Authorize | None = None  # who may use which model, when callers are authorized

@@ -18,7 +18,7 @@ from typing import Any
 from tollhouse.config.runtime import Runtime
 from tollhouse.errors import INTERNAL_ERROR, InvalidRequest, NotFound, TollhouseError
 from tollhouse.http.body import ClientGone
-from tollhouse.http.endpoints import llm, messages, ops, responses
+from tollhouse.http.endpoints import llm, messages, models, ops, responses
 from tollhouse.http.inflight import InFlight
 from tollhouse.http.responses import send_error
 from tollhouse.pipeline.context import RequestContext
@@ -42,13 +42,13 @@ _ROUTES: dict[tuple[str, str], tuple[str, Endpoint]] = {
     ("POST", "/v1/messages/count_tokens"): ("count_tokens", messages.count_tokens),
     ("POST", "/v1/responses"): ("responses", responses.handle),
     ("POST", "/embeddings"): ("embeddings", llm.handle),
-    ("GET", "/v1/models"): ("models", ops.models),
-    ("GET", "/models"): ("models", ops.models),
     ("GET", "/healthz"): ("ops", ops.healthz),
     ("GET", "/readyz"): ("ops", ops.readyz),
     ("GET", "/metrics"): ("ops", ops.metrics),
 }
-_PATHS = {path for _, path in _ROUTES}
+# The model list reads its query (Anthropic's pages), so it is routed with the variable paths.
+_MODELS = ("/v1/models", "/models")
+_PATHS = {path for _, path in _ROUTES} | set(_MODELS)
 _MCP_METADATA = "/.well-known/oauth-protected-resource/mcp/"
 
 
@@ -141,7 +141,7 @@ class GatewayApp:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         method, path = scope["method"], scope["path"]
         route = _ROUTES.get((method, path))
-        surface, endpoint = route if route is not None else _prefixed(method, path)
+        surface, endpoint = route if route is not None else _prefixed(method, path, scope)
         # Trace id, span id and request id from one draw of the OS random source.
         raw = self._random.take56()
         rid = _request_id(headers, raw[32:]) if "x-request-id" in headers else "req_" + raw[32:]
@@ -215,9 +215,19 @@ class GatewayApp:
             )
 
 
-def _prefixed(method: str, path: str) -> tuple[str, Endpoint | None]:
-    """Routes with a variable tail, tried only when no exact route matched (so the LLM
-    paths stay one dict lookup): ``/mcp/{route}`` and its OAuth metadata."""
+def _prefixed(method: str, path: str, scope: dict[str, Any]) -> tuple[str, Endpoint | None]:
+    """Routes with a variable tail or a query, tried only when no exact route matched (so the
+    LLM paths stay one dict lookup): the model list and ``/v1/models/{id}``, ``/mcp/{route}``
+    and its OAuth metadata."""
+    if path.startswith(_MODELS):
+        if method != "GET":
+            return "models", None
+        if path in _MODELS:
+            return "models", functools.partial(models.list_models, query=scope.get("query_string", b""))
+        for prefix in _MODELS:
+            if path.startswith(prefix + "/") and len(path) > len(prefix) + 1:
+                return "models", functools.partial(models.get_model, model_id=path[len(prefix) + 1 :])
+        return "unknown", None
     if not path.startswith(("/mcp/", _MCP_METADATA)):
         return "unknown", None
     from tollhouse.http.endpoints import mcp  # the MCP SDK loads only where MCP is served

@@ -6,7 +6,10 @@ policies that denied (never their text); "no policy permits" names none.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tollhouse.errors import Forbidden
+from tollhouse.identity.principal import Principal
 from tollhouse.identity.snapshot import IdentityState
 from tollhouse.pipeline.context import Decision, RequestContext
 from tollhouse.pipeline.outcome import Deny, Outcome
@@ -31,6 +34,28 @@ class Authorize(Policy):
     def __init__(self, state: IdentityState, cedar: bool = True) -> None:
         self._state = state
         self._cedar = cedar
+
+    def unrestricted(self, principal: Principal) -> bool:
+        """Whether ``principal`` is never authorized (the operator): it may use every model."""
+        return principal.kind in _TRUSTED
+
+    def permits(self, principal: Principal, model: str, surfaces: Iterable[str]) -> bool:
+        """Whether ``principal`` may invoke ``model`` on any of ``surfaces`` — the check ``enter``
+        makes, without recording a decision (what ``GET /v1/models`` lists)."""
+        if principal.kind in _TRUSTED:
+            return True
+        snapshot = self._state.current
+        entry = snapshot.key_ids.get(principal.key_id) if principal.key_id is not None else None
+        for surface in surfaces:
+            scopes = entry.scopes if entry is not None and entry.scoped else None
+            if scopes is not None and not (scopes.allows_surface(surface) and scopes.allows_model(model)):
+                continue
+            if (
+                not self._cedar
+                or snapshot.engine.decide(principal, "invoke_model", "Model", model, surface).allowed
+            ):
+                return True
+        return False
 
     async def enter(self, ctx: RequestContext) -> Outcome | None:
         principal = ctx.principal

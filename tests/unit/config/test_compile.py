@@ -42,7 +42,7 @@ def test_demo_config_compiles_into_routes_and_chains() -> None:
     assert [type(p) for p in chat_chain.policies] == [AuthThrottle, MasterKeyAuth, RequestValidation]
     assert runtime.chains["embeddings"] is chat_chain
     assert [type(p) for p in runtime.chains["models"].policies] == [AuthThrottle, MasterKeyAuth]
-    models = orjson.loads(runtime.models_body)
+    models = orjson.loads(runtime.models.openai_body)
     assert models["object"] == "list"
     assert [(m["id"], m["owned_by"]) for m in models["data"]] == [("chat", "demo"), ("embed", "demo")]
 

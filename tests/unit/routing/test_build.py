@@ -69,7 +69,7 @@ def test_targets_are_shared_between_aliases_and_priced_from_the_catalog() -> Non
 
 def test_the_models_list_names_the_first_targets_provider() -> None:
     rt = runtime("models:\n  - {alias: a, targets: [{target: two/gpt-4o}, {target: one/m}]}\n")
-    assert b'"owned_by":"two"' in rt.models_body
+    assert b'"owned_by":"two"' in rt.models.openai_body
 
 
 @pytest.mark.parametrize(

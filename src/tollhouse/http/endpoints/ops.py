@@ -1,4 +1,4 @@
-"""Operational endpoints: liveness, readiness, metrics, and the model list."""
+"""Operational endpoints: liveness, readiness and metrics."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import asyncio
 import orjson
 
 from tollhouse.config.runtime import Runtime
-from tollhouse.http.responses import Send, send_bytes, send_error
+from tollhouse.http.responses import Send, send_bytes
 from tollhouse.pipeline.context import RequestContext
-from tollhouse.pipeline.outcome import Deny
 
 _OK = orjson.dumps({"status": "ok"})
 
@@ -37,16 +36,3 @@ async def metrics(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
     runtime.metrics.flush()  # this worker's pending aggregates, on the loop that owns them
     body = await asyncio.to_thread(runtime.metrics.render)  # reading the mmap files is disk I/O
     await send_bytes(send, ctx, 200, body, content_type=runtime.metrics.content_type.encode())
-
-
-async def models(runtime: Runtime, ctx: RequestContext, send: Send) -> None:
-    """``GET /v1/models``: the configured aliases (authenticated like every /v1 call)."""
-    chain = runtime.chains["models"]
-    outcome, reached = await chain.enter(ctx)
-    try:
-        if isinstance(outcome, Deny):
-            await send_error(send, ctx, outcome.error, runtime.redactor)
-        else:
-            await send_bytes(send, ctx, 200, runtime.models_body)
-    finally:
-        await chain.exit(ctx, reached)
