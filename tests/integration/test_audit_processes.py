@@ -256,3 +256,74 @@ def test_workers_and_replicas_write_separate_chains_that_all_verify(
         for replica in replicas:
             replica.stop()
         asyncio.run(_pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+async def _outage(name: str) -> None:
+    """PostgreSQL refuses new connections to database ``name`` and ends the open ones."""
+    await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    ends = f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"  # noqa: S608 - our name
+    await _pg_admin(ends)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_records_queued_through_an_outage_are_written_when_the_gateway_stops(
+    database_url: str, tmp_path: Path, upstream: FakeOpenAI
+) -> None:
+    """async mode keeps answering while PostgreSQL refuses connections and the writer's
+    commits fail, more times in a row than shutdown retries; the database is back when the
+    gateway is stopped: everything queued is written and the chain closes. (Shutdown once
+    counted the failures of the outage as its own tries and dropped the queue untried.)"""
+    name = database_url.rsplit("/", 1)[1]
+    served = Served(gateway_config(upstream, database_url, "async"), tmp_path, "gw").start()
+    try:
+        answered = asyncio.run(_load(served.url, seconds=0.5, concurrency=2))
+        asyncio.run(_outage(name))
+        deadline = time.monotonic() + 20
+        while "failed (attempt 5)" not in served.log.read_text():  # 3 s of backoff
+            assert time.monotonic() < deadline, served.log.read_text()
+            answered += asyncio.run(_load(served.url, seconds=0.5, concurrency=2))
+        asyncio.run(_pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        served.stop()  # while the writer waits out its backoff
+    finally:
+        asyncio.run(_pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        served.stop()
+    log = served.log.read_text()
+    assert "lost" not in log and "could not" not in log, log
+    pairs = asyncio.run(_recorded_pairs(database_url, answered))
+    assert len(answered) > 20
+    assert all(pairs.get(rid) == {"llm.request", "llm.response"} for rid in answered)
+    report = asyncio.run(_verify(database_url))
+    assert report.ok, report.problems
+    assert [chain.closed for chain in report.chains] == [True] and report.notes == []
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_database_gone_at_shutdown_leaves_an_open_chain_the_next_start_links(
+    database_url: str, tmp_path: Path, upstream: FakeOpenAI
+) -> None:
+    """The database refuses connections through shutdown: the gateway still stops, saying what
+    it could not write (no spill file: the queued records are counted lost) without a
+    traceback; the next start links the chain it left open, and everything written verifies."""
+    name = database_url.rsplit("/", 1)[1]
+    served = Served(gateway_config(upstream, database_url, "async"), tmp_path, "gw").start()
+    try:
+        assert asyncio.run(_load(served.url, seconds=0.3, concurrency=2))
+        asyncio.run(_outage(name))
+        assert asyncio.run(_load(served.url, seconds=0.3, concurrency=2))  # async mode answers on
+        started = time.monotonic()
+        served.stop()
+        assert time.monotonic() - started < 20
+        log = served.log.read_text()
+        assert "queued records lost (no spill_path configured)" in log
+        assert "could not append chain.close after 5 tries" in log
+        assert "Traceback" not in log and "failed to stop cleanly" not in log, log
+        asyncio.run(_pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        served.start()
+    finally:
+        asyncio.run(_pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        served.stop()
+    report = asyncio.run(_verify(database_url))
+    assert report.ok, report.problems
+    assert report.notes == []  # the open chain is linked by its successor, not left unexplained
+    left_open, restarted = report.chains
+    assert not left_open.closed and restarted.closed

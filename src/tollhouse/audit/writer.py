@@ -15,7 +15,7 @@ import logging
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy.exc
@@ -87,7 +87,8 @@ class ChainWriter:
         self._listeners = tuple(listeners)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._failures = 0
+        self._failures = 0  # failed commits in a row
+        self._failures_at_stop = 0  # of those, the ones before ``stop``: shutdown tries afresh
         self._last_commit = time.monotonic()
         self._last_heartbeat = -_HEARTBEAT_WRITE_S
         # Strict-mode waiters in arrival order: (deadline, timeout, future); see ``durable``.
@@ -119,25 +120,44 @@ class ChainWriter:
         self._ticker = asyncio.get_running_loop().call_later(_IDLE_TICK_S, self._tick)
 
     async def stop(self) -> None:
-        """Drain the queue, append ``chain.close`` with a final checkpoint, mark the chain closed."""
+        """Drain the queue, append ``chain.close`` with a final checkpoint, mark the chain closed.
+
+        Shutdown gets ``_STOP_ATTEMPTS`` tries at each step however many commits failed before
+        it (a database back after an outage must not lose what queued meanwhile); when the
+        database stays away, the chain is left open, to be linked as a crashed one on the next
+        start, and the queue is spilled or counted as lost."""
         if self._task is None:
             return
         self._stopping = True
+        self._failures_at_stop = self._failures
         self.queue.wake.set()
         await self._task
         self._task = None
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
-        close = AuditEvent(EventType.CHAIN_CLOSE, detail={"reason": "shutdown"})
-        await self._commit([Entry(close.to_record())], raise_errors=True, force_checkpoint=True)
-        await self.store.close(self.chain_id, time.time_ns() // 1000)
-        await self.store.shutdown()
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
-        if self._checkpointer is not None:
-            await self._checkpointer.drain()
+        try:
+            if await _retrying("append chain.close", self._append_close):
+                now_us = time.time_ns() // 1000
+                await _retrying("mark the chain closed", lambda: self.store.close(self.chain_id, now_us))
+        finally:
+            await self.store.shutdown()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+                self._watchdog = None
+            if self._checkpointer is not None:
+                await self._checkpointer.drain()
+
+    async def _append_close(self) -> None:
+        """Commit ``chain.close`` with a checkpoint; raise ``AuditWriteFailed`` if it did not."""
+        entry = Entry(AuditEvent(EventType.CHAIN_CLOSE, detail={"reason": "shutdown"}).to_record())
+        # A future of its own: a failed commit fails it rather than queueing the record again.
+        entry.done = done = asyncio.get_running_loop().create_future()
+        try:
+            await self._commit([entry], raise_errors=True, force_checkpoint=True)
+        finally:
+            if done.done() and not done.cancelled():
+                done.exception()  # retrieved: the error is ours to raise, not asyncio's to log
 
     async def durable(self, entry: Entry, timeout_s: float) -> None:
         """Queue ``entry`` and wait until it is committed (strict mode).
@@ -171,7 +191,9 @@ class ChainWriter:
         batch = self._batch_max
         catch_up = max(batch * _CATCH_UP_BATCHES, self.store.catch_up_rows)
         while True:
-            if self._stopping and (not len(queue) or self._failures >= _STOP_ATTEMPTS):
+            if self._stopping and (
+                not len(queue) or self._failures - self._failures_at_stop >= _STOP_ATTEMPTS
+            ):
                 if len(queue):
                     log.error("audit database unreachable at shutdown: %s", queue.abandon())
                 return
@@ -252,7 +274,9 @@ class ChainWriter:
                 self._failed(entries, dropped, exc)
                 if raise_errors:
                     raise AuditWriteFailed(str(exc)) from exc
-                await asyncio.sleep(min(_MAX_BACKOFF_S, 0.1 * 2**self._failures))
+                # Shutdown backs off from its own first try, not from the outage before it.
+                tries = self._failures - self._failures_at_stop if self._stopping else self._failures
+                await asyncio.sleep(min(_MAX_BACKOFF_S, 0.1 * 2**tries))
                 return
         self.stats.committed(len(rows), time.monotonic() - beat)
         self._succeeded(entries, rows, head, checkpoint)
@@ -383,6 +407,21 @@ def _refused_value(exc: BaseException) -> bool:
         return True
     # asyncpg is only imported with PostgreSQL: its DataError is recognised by name.
     return any(c.__name__ == "DataError" and c.__module__ == "asyncpg.exceptions" for c in type(exc).__mro__)
+
+
+async def _retrying(what: str, step: Callable[[], Awaitable[None]]) -> bool:
+    """Run a shutdown step, retried ``_STOP_ATTEMPTS`` times (a connection that broke is
+    replaced by the next try); False, logged, when the database refused every time."""
+    for attempt in range(_STOP_ATTEMPTS):
+        try:
+            await step()
+            return True
+        except Exception as exc:
+            if attempt == _STOP_ATTEMPTS - 1:
+                log.error("audit shutdown: could not %s after %d tries: %s", what, _STOP_ATTEMPTS, exc)
+                return False
+            await asyncio.sleep(0.1 * 2**attempt)
+    return False
 
 
 async def _wait(event: asyncio.Event, timeout_s: float) -> None:
