@@ -46,6 +46,9 @@ async def send_error(send: Send, ctx: RequestContext, error: TollhouseError, red
     """The error in the caller's dialect's envelope (OpenAI's unless the surface set another),
     its message scrubbed of anything secret-shaped."""
     error.message = redactor.scrub(error.message)
+    # A policy's refusal (a ``Deny``) is answered here without passing the app's error handler:
+    # its code must still reach the metrics' error count and the audit record.
+    ctx.error_code = ctx.error_code or error.code or error.type
     extra = [(k.encode(), v.encode()) for k, v in error.headers.items()]
     body = anthropic_error_body(error, ctx.request_id) if ctx.dialect == "anthropic" else error_body(error)
     await send_bytes(send, ctx, error.status, body, extra=extra)
