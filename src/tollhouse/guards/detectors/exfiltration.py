@@ -8,18 +8,21 @@ allowed hosts, and plain links without a query or long path, pass.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from urllib.parse import urlsplit
 
 from tollhouse.guards.detector import CallState
+from tollhouse.guards.detectors.link_scan import img_tags, markdown_links
 from tollhouse.guards.normalize import ascii_lower, unmask
 from tollhouse.guards.verdict import Finding, Scope
 
-_MD_URL_RE = re.compile(r"(!?)\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _REF_URL_RE = re.compile(r"^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S+?)>?(?:\s|$)", re.MULTILINE)
-_HTML_IMG_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
-_DATA_URL_RE = re.compile(r"\bdata:[\w/+.-]{1,64}(?:;[\w=-]+)*,[A-Za-z0-9+/=%._-]{16,}")
+_DATA_URL_RE = re.compile(r"\bdata:[\w/+.-]{1,64}(?:;[\w=-]+)*,[A-Za-z0-9+/=%._-]{16,}", re.IGNORECASE)
 _MIN_PAYLOAD = 16  # characters of query or path a URL needs before it can carry data
+# Where a host name ends when a URL was read past its end (``link_scan`` reads generously).
+_HOST_RE = re.compile(r"\[[0-9a-f:.]+\]|[^\s/?#()\[\]<>\"'\\]*")
 
 
 def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
@@ -46,12 +49,18 @@ class ExfiltrationDetector:
         self._all_images = block_all_images
 
     def _url(self, url: str, image: bool) -> str | None:
-        if url.startswith("data:"):
+        if url[:5].lower() == "data:":
             return "data_url"
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if url.startswith("//"):  # protocol-relative: fetched with the page's scheme
+            url = "https:" + url
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:  # e.g. an unbalanced "[" in the host: no URL a client can fetch
             return None
-        if _host_allowed(parts.hostname, self._allowed):
+        if parts.scheme.lower() not in ("http", "https") or not host:
+            return None
+        if _host_allowed(_HOST_RE.match(host).group(), self._allowed):  # type: ignore[union-attr] # matches ""
             return None
         if image and (self._all_images or _carries_data(url)):
             return "image_exfiltration"
@@ -64,27 +73,43 @@ class ExfiltrationDetector:
         # One character first: a memchr, where a two-character search reads the whole text.
         bracket = "]" in text
         if bracket and "](" in text:
-            for m in _MD_URL_RE.finditer(text):
-                kind = self._url(m.group(2), m.group(1) == "!")
+            for link in markdown_links(text):
+                kind = self._url(link.url, link.image)
                 if kind is not None:
-                    found.append(Finding(kind, *m.span(), score=0.9))
+                    found.append(Finding(kind, link.start, link.end, score=0.9))
         if bracket and "]:" in text:
             for m in _REF_URL_RE.finditer(text):
                 kind = self._url(m.group(1), True)
                 if kind is not None:
                     found.append(Finding(kind, *m.span(), score=0.8))
-        lowered = ascii_lower(text) if "<" in text or (":" in text and "data:" in text) else ""
+        data = ":" in text and ("data:" in text or "DATA:" in text or "Data:" in text)
+        lowered = ascii_lower(text) if "<" in text or data else ""
         if "<img" in lowered:
-            for m in _HTML_IMG_RE.finditer(text):
-                kind = self._url(m.group(1), True)
+            for link in img_tags(text):
+                kind = self._url(link.url, True)
                 if kind is not None:
-                    found.append(Finding(kind, *m.span(), score=0.9))
+                    found.append(Finding(kind, link.start, link.end, score=0.9))
         if "data:" in lowered:
+            # A data URL already inside a link found above is not a second finding.
+            taken = _Taken(found)
             for m in _DATA_URL_RE.finditer(text):
-                if all(m.end() <= f.start or m.start() >= f.end for f in found):
+                if not taken.overlaps(m.start(), m.end()):
                     found.append(Finding("data_url", *m.span(), score=0.7))
         if not text.isascii():
             unmasked = unmask(text)
             if unmasked.tagged or unmasked.invisible >= 4:
                 found.append(Finding("invisible_text", 0, len(text), score=0.8))
         return found
+
+
+class _Taken:
+    """The spans of findings so far, asked whether a new span overlaps one (log time each)."""
+
+    def __init__(self, found: list[Finding]) -> None:
+        spans = sorted((f.start, f.end) for f in found)
+        self._starts = [start for start, _ in spans]
+        self._reach = list(itertools.accumulate((end for _, end in spans), max, initial=0))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        before = bisect.bisect_left(self._starts, end)  # the spans that start before ``end``
+        return self._reach[before] > start
