@@ -98,16 +98,13 @@ class PIIDetector:
         found: list[Finding] = []
         lowered = ascii_lower(text)  # for word checks only
         if "EMAIL" in want and "@" in text:
-            for at in pat.AT_RE.finditer(text):
-                around = pat.EMAIL_RE.finditer(text, max(0, at.start() - 64), at.end() + 255)
-                m = next((m for m in around if m.start() <= at.start() < m.end()), None)
-                if m is not None and ".." not in m.group():
-                    found.append(Finding("EMAIL", *m.span()))
+            found.extend(_emails(text))
         if "IP_ADDRESS" in want and text.count(":") >= 2:
             found.extend(_ipv6(text))
         if "ADDRESS" in want:
             found.extend(_marked_addresses(text, lowered))
         covered = -1
+        phones = _PhoneChecks(self._regions)
         # Once per text, not per number: a birth date needs one of these words before it.
         birth = _BIRTH_WORDS_RE.search(lowered) is not None
         skeleton = byte_skeleton(text, _CONTEXT, _DIGIT_RE)
@@ -144,14 +141,22 @@ class PIIDetector:
                 )
             ):
                 continue
-            finding = self._at(text, start, end, birth, before, after, number)
+            finding = self._at(text, start, end, birth, before, after, number, phones)
             if finding is not None:
                 found.append(finding)
                 covered = finding.end
         return drop_overlaps(found) if len(found) > 1 else found
 
     def _at(
-        self, text: str, start: int, end: int, birth: bool, before: str, after: str, number: bool
+        self,
+        text: str,
+        start: int,
+        end: int,
+        birth: bool,
+        before: str,
+        after: str,
+        number: bool,
+        phones: _PhoneChecks,
     ) -> Finding | None:
         """What the digit run at ``[start, end)`` belongs to, if anything (``birth``: the text
         has words that announce a birth date; ``before``, ``after``: the characters around the
@@ -193,14 +198,14 @@ class PIIDetector:
             begin -= 1
         match = pat.NUMBER_RE.match(text, begin)
         if match is not None:
-            kind = self._classify(match.group(), text, begin)
+            kind = self._classify(match.group(), text, begin, phones)
             if kind is not None and kind in want:
                 return Finding(kind, *match.span())
         return None
 
-    def _classify(self, raw: str, text: str, start: int) -> str | None:
+    def _classify(self, raw: str, text: str, start: int, phones: _PhoneChecks) -> str | None:
         if pat.EXTENSION_RE.search(raw) is not None:  # only a phone number has an extension
-            return "PHONE" if self._phone(raw) else None
+            return "PHONE" if phones.valid(raw) else None
         digits = "".join(c for c in raw if c.isdecimal())
         if not digits.isascii():  # another script's digits (Arabic-Indic, Devanagari…): their values
             digits = "".join(str(int(c)) for c in digits)
@@ -219,20 +224,61 @@ class PIIDetector:
             return "NATIONAL_ID"
         if n == 15 and french_nir(digits):
             return "NATIONAL_ID"
-        if 7 <= n <= 15 and not pat.DATE_LIKE_RE.match(raw) and self._phone(raw):
+        if 7 <= n <= 15 and not pat.DATE_LIKE_RE.match(raw) and phones.valid(raw):
             return "PHONE"
         return None
 
-    def _phone(self, raw: str) -> bool:
-        regions: tuple[str | None, ...] = (None,) if raw.startswith("+") else self._regions
-        for region in regions:
-            try:
-                number = phonenumbers.parse(raw, region)
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
-                return True
-        return False
+
+class _PhoneChecks:
+    """Whether numbers of one text are valid phone numbers (about 75 µs a check): each distinct
+    number checked once, and shapes no phone is written in never — more than six digit
+    groups, more than two groups of one digit, more than one parenthesis. Numbers written in
+    groups overlap, so a text such as "1 2 3 4 …" or "(123) (456) …" made a failing check at
+    every group: 37 µs a character, minutes for a large body."""
+
+    __slots__ = ("_regions", "_seen")
+
+    def __init__(self, regions: tuple[str, ...]) -> None:
+        self._regions = regions
+        self._seen: dict[str, bool] = {}
+
+    def valid(self, raw: str) -> bool:
+        seen = self._seen.get(raw)
+        if seen is None:
+            groups = pat.DIGITS_RE.findall(raw)
+            implausible = len(groups) > 6 or sum(len(g) == 1 for g in groups) > 2 or raw.count("(") > 1
+            seen = self._seen[raw] = not implausible and _valid_phone(raw, self._regions)
+        return seen
+
+
+def _valid_phone(raw: str, regions: tuple[str, ...]) -> bool:
+    tried: tuple[str | None, ...] = (None,) if raw.startswith("+") else regions
+    for region in tried:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return True
+    return False
+
+
+def _emails(text: str) -> list[Finding]:
+    """The email addresses around each "@". An address reaches at most 64 characters before
+    its "@" and 255 after; the stretches around "@"s that close together are read as one, so
+    a text full of "@" is read once, not once per "@" (``"a@" * 20_000`` took 120 ms)."""
+    found: list[Finding] = []
+    ats = pat.AT_RE.finditer(text)
+    at = next(ats, None)
+    while at is not None:
+        low, high = max(0, at.start() - 64), at.end() + 255
+        at = next(ats, None)
+        while at is not None and at.start() - 64 < high:
+            high, at = at.end() + 255, next(ats, None)
+        for m in pat.EMAIL_RE.finditer(text, low, high):
+            if ".." not in m.group():
+                found.append(Finding("EMAIL", *m.span()))
+    return found
 
 
 def _capital_or_space(char: str) -> bool:
