@@ -173,6 +173,16 @@ def _long_tokens(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def hidden_marks(text: str) -> tuple[int, bool]:
+    """How many invisible characters (zero-width, bidi controls, Unicode tags) ``text`` holds,
+    and whether its tag characters spell something: what ``unmask`` reports as ``invisible``
+    and ``tagged``, without folding the text (a tenth of the time on a non-ASCII megabyte)."""
+    if text.isascii():
+        return 0, False
+    hidden = _INVISIBLE_RE.findall(non_ascii(text))
+    return len(hidden), any(0xE0020 <= ord(c) <= 0xE007E for c in hidden)
+
+
 def unmask(text: str) -> Unmasked:
     """Fold ``text`` to what it says; fast path for plain ASCII."""
     if text.isascii():

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from tollhouse.guards.detector import CallState
 from tollhouse.guards.detectors.link_scan import img_tags, markdown_links
-from tollhouse.guards.normalize import ascii_lower, unmask
+from tollhouse.guards.normalize import ascii_lower, hidden_marks
 from tollhouse.guards.verdict import Finding, Scope
 
 _REF_URL_RE = re.compile(r"^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S+?)>?(?:\s|$)", re.MULTILINE)
@@ -95,10 +95,9 @@ class ExfiltrationDetector:
             for m in _DATA_URL_RE.finditer(text):
                 if not taken.overlaps(m.start(), m.end()):
                     found.append(Finding("data_url", *m.span(), score=0.7))
-        if not text.isascii():
-            unmasked = unmask(text)
-            if unmasked.tagged or unmasked.invisible >= 4:
-                found.append(Finding("invisible_text", 0, len(text), score=0.8))
+        invisible, tagged = hidden_marks(text)
+        if tagged or invisible >= 4:
+            found.append(Finding("invisible_text", 0, len(text), score=0.8))
         return found
 
 
