@@ -67,6 +67,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
                 {
                     "name": "tools",
                     "stages": ["tool_args", "tool_results"],
+                    "max_scan_chars": 5_000,
                     "guards": [
                         {"type": "secrets", "stages": ["tool_args"]},
                         {"type": "injection", "stages": ["tool_results"]},
@@ -131,6 +132,12 @@ async def test_a_secret_in_the_arguments_is_blocked(env: Env) -> None:
             await client.call_tool("files__read_file", {"path": f"/tmp/{AWS_KEY}"})
         fine = await client.call_tool("files__read_file", {"path": "/tmp/ok"})
     assert _text(fine) == "contents of /tmp/ok"
+
+
+async def test_arguments_longer_than_the_policy_reads_are_blocked(env: Env) -> None:
+    async with connect(env.url, MASTER) as client:  # fail_closed: unread is not passed
+        with pytest.raises(Exception, match="blocked by guard tools/secrets"):
+            await client.call_tool("files__read_file", {"path": "/tmp/" + "a" * 5_000})
 
 
 async def test_an_injection_in_a_result_is_withheld(env: Env) -> None:

@@ -176,6 +176,11 @@ class GuardMatch(_Strict):
     surfaces: list[str] = []
 
 
+# Guards read about a megabyte a second on the event loop: a bigger text would hold up every
+# other call for longer (the body limit, `server.max_body_bytes`, is 8 MiB by default).
+MAX_SCAN_CHARS = 1_000_000
+
+
 class GuardrailPolicyConfig(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
     stages: list[Stage] = list(ALL_STAGES)
@@ -186,6 +191,15 @@ class GuardrailPolicyConfig(_Strict):
     hold_back_chars: Annotated[
         int, Field(ge=0, le=65_536, description="Streamed text is released this far behind the scanner.")
     ] = 128
+    max_scan_chars: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            description="Most characters a stage's guards read in one call. A longer text is refused"
+            " (413) under `fail_closed` and passes unread, recorded as not run, under `fail_open`;"
+            " null: no limit.",
+        ),
+    ] = MAX_SCAN_CHARS
     restore_redactions: Annotated[
         bool, Field(description="Put redacted values back into the answer for the caller.")
     ] = True

@@ -29,6 +29,7 @@ class Ran:
     verdict: Verdict | None
     latency_us: int
     error: str | None = None
+    oversize: int = 0  # not run: the text had this many characters, more than the stage reads
 
 
 def _local(guard: Guard, view: TextView, state: CallState) -> Ran:
@@ -55,9 +56,15 @@ def _since(started: float) -> int:
 
 
 async def run_stage(
-    guards: tuple[AnyGuard, ...], stage: str, view: TextView, state: CallState, info: CallInfo
+    guards: tuple[AnyGuard, ...],
+    stage: str,
+    view: TextView,
+    state: CallState,
+    info: CallInfo,
+    max_chars: int | None = None,
 ) -> list[Ran]:
-    """Every guard that reads something at ``stage``; guards with nothing to read are skipped."""
+    """Every guard that reads something at ``stage``; guards with nothing to read are skipped,
+    and guards with more than ``max_chars`` to read are not run (``Ran.oversize``)."""
     ran: list[Ran] = []
     remote: list[tuple[RemoteGuard, TextView]] = []
     views: dict[frozenset[Scope], TextView] = {}  # guards mostly read the same scopes
@@ -69,6 +76,10 @@ async def run_stage(
         if sub is None:
             sub = views[scopes] = view.of(scopes)
         if not sub.segments:
+            continue
+        if max_chars is not None and (chars := sub.chars) > max_chars:
+            why = f"not run: {chars} characters to read, more than max_scan_chars ({max_chars})"
+            ran.append(Ran(guard, sub, None, 0, why, oversize=chars))
             continue
         if isinstance(guard, RemoteGuard):
             remote.append((guard, sub))

@@ -46,6 +46,7 @@ class GuardPolicy:
     teams: frozenset[str]
     agents: frozenset[str]
     tags: frozenset[str]
+    max_scan_chars: int | None = None  # the policy's: guards read at most this many characters
 
     def applies(self, caller: Caller) -> bool:
         p = caller.principal
@@ -152,7 +153,7 @@ class ToolGuards:
         for policy in self._policies:
             if not policy.applies(caller):
                 continue
-            ran = await run_stage(policy.guards, stage, view, state, info)
+            ran = await run_stage(policy.guards, stage, view, state, info, policy.max_scan_chars)
             blocked = self._settle(policy, call, stage, ran, payload, state)
             if blocked is not None:
                 return blocked

@@ -231,6 +231,7 @@ def _guard_policies(
                 frozenset(m.teams),
                 frozenset(m.agents),
                 frozenset(m.tags),
+                policy.max_scan_chars,
             )
         )
     return tuple(built)

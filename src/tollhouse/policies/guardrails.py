@@ -23,7 +23,7 @@ from tollhouse.approvals.held import CallApprovals, HeldCall, tool_call_at
 from tollhouse.approvals.tool_calls import ToolCallApprovals, conversation_digest
 from tollhouse.config.load import ConfigIssue
 from tollhouse.config.secrets import Secret
-from tollhouse.errors import ApprovalRequired, GuardBlocked, GuardUnavailable, TollhouseError
+from tollhouse.errors import ApprovalRequired, GuardBlocked, GuardUnavailable, PayloadTooLarge, TollhouseError
 from tollhouse.guards.build import build_guards
 from tollhouse.guards.config import GuardrailPolicyConfig, GuardrailsConfig
 from tollhouse.guards.detector import CallState
@@ -145,7 +145,7 @@ class GuardrailPolicy(Policy):
                 reads = self._reads[stage]
                 if not any(segment.scope in reads for segment in view.segments):
                     continue
-                ran = await run_stage(self._guards, stage, view, state, info)
+                ran = await run_stage(self._guards, stage, view, state, info, self._config.max_scan_chars)
                 outcome = self._settle(ctx, stage, ran, ctx.payload, reversible=True)
                 if isinstance(outcome, Deny):
                     return outcome
@@ -176,7 +176,7 @@ class GuardrailPolicy(Policy):
         changed = False
         info = self._info(ctx)
         for stage in ("response", "tool_args"):
-            ran = await run_stage(self._guards, stage, view, call.state, info)
+            ran = await run_stage(self._guards, stage, view, call.state, info, self._config.max_scan_chars)
             held: _Held | None = {} if call.approval is not None else None
             outcome = self._settle(ctx, stage, ran, body, reversible=False, held=held)
             if isinstance(outcome, Deny):
@@ -257,7 +257,7 @@ class GuardrailPolicy(Policy):
             if r.verdict is None:
                 self._record(ctx, r.guard, stage, "error", latency_us=r.latency_us, reason=r.error or "")
                 if not r.guard.fail_open and not self._dry and refusal is None:
-                    refusal = GuardUnavailable(f"guard {r.guard.id} failed; the call is refused")
+                    refusal = _unchecked(self.policy, stage, r, self._config.max_scan_chars)
                 continue
             v = r.verdict
             self._record(ctx, r.guard, stage, v.action.value, v.score, r.latency_us, v.reason)
@@ -370,3 +370,13 @@ def compile_guardrails(
         guards = build_guards(policy, pool, f"guardrails.policies.{i}", issues, secrets)
         policies.append(GuardrailPolicy(policy, guards, approvals))
     return policies
+
+
+def _unchecked(policy: str, stage: str, ran: Ran, max_chars: int | None) -> TollhouseError:
+    """The refusal of a call a guard could not check (``fail_closed``)."""
+    if ran.oversize:
+        return PayloadTooLarge(
+            f"guardrail policy {policy} reads at most {max_chars} characters at the {stage} stage;"
+            f" this call has {ran.oversize}"
+        )
+    return GuardUnavailable(f"guard {ran.guard.id} failed; the call is refused")
