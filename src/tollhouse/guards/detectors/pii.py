@@ -258,7 +258,8 @@ def _valid_phone(raw: str, regions: tuple[str, ...]) -> bool:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number):
+        # A valid number is a possible one (its length fits): the cheap test first.
+        if phonenumbers.is_possible_number(number) and phonenumbers.is_valid_number(number):
             return True
     return False
 
