@@ -327,3 +327,32 @@ def test_a_database_gone_at_shutdown_leaves_an_open_chain_the_next_start_links(
     assert report.notes == []  # the open chain is linked by its successor, not left unexplained
     left_open, restarted = report.chains
     assert not left_open.closed and restarted.closed
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_strict_calls_are_served_again_soon_after_the_database_returns(
+    database_url: str, tmp_path: Path, upstream: FakeOpenAI
+) -> None:
+    """In strict mode calls are refused while the database is away; once it is back, the
+    writer's next try comes within half a second while calls wait, not after the rest of a
+    backoff that had grown towards five seconds (calls were refused all that time)."""
+    name = database_url.rsplit("/", 1)[1]
+    served = Served(
+        gateway_config(upstream, database_url, "strict", block_timeout_s=1), tmp_path, "gw"
+    ).start()
+    try:
+        assert asyncio.run(_load(served.url, seconds=0.3, concurrency=2))
+        asyncio.run(_outage(name))
+        assert asyncio.run(_load(served.url, seconds=4, concurrency=2)) == []  # nothing unrecorded
+        asyncio.run(_pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        back = time.monotonic()
+        served_again = asyncio.run(_load(served.url, seconds=1.5, concurrency=2))
+        assert served_again, (
+            f"no call served within 1.5 s of the database's return ({time.monotonic() - back:.1f} s)"
+        )
+    finally:
+        asyncio.run(_pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        served.stop()
+    pairs = asyncio.run(_recorded_pairs(database_url, served_again))
+    assert all(pairs.get(rid) == {"llm.request", "llm.response"} for rid in served_again)
+    assert asyncio.run(_verify(database_url)).ok

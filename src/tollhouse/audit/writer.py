@@ -37,6 +37,7 @@ _HEARTBEAT_S = 30.0
 # waits two minutes), not by every commit: an UPDATE per batch would cost as much as its inserts.
 _HEARTBEAT_WRITE_S = 10.0
 _MAX_BACKOFF_S = 5.0
+_URGENT_RETRY_S = 0.5  # how often a failing writer retries while strict-mode calls wait
 _STOP_ATTEMPTS = 5  # failed commits in a row after which shutdown stops waiting for the database
 # A big batch (a raised ``batch_max``, a spill file read back) is built and sealed in slices, so
 # requests sharing the event loop are not held up long; a catch-up commit at the default
@@ -276,10 +277,20 @@ class ChainWriter:
                     raise AuditWriteFailed(str(exc)) from exc
                 # Shutdown backs off from its own first try, not from the outage before it.
                 tries = self._failures - self._failures_at_stop if self._stopping else self._failures
-                await asyncio.sleep(min(_MAX_BACKOFF_S, 0.1 * 2**tries))
+                await self._back_off(min(_MAX_BACKOFF_S, 0.1 * 2**tries))
                 return
         self.stats.committed(len(rows), time.monotonic() - beat)
         self._succeeded(entries, rows, head, checkpoint)
+
+    async def _back_off(self, seconds: float) -> None:
+        """Wait ``seconds`` before the next try, or ``_URGENT_RETRY_S`` once a strict-mode call
+        waits: a database back after an outage would otherwise leave strict calls refused
+        (their wait is ``block_timeout_s``) for the rest of a backoff of up to five seconds."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, _URGENT_RETRY_S))
+            if self.queue.urgent:
+                return
 
     def _isolate_or_drop(
         self, items: list[Item], entries: list[Entry], dropped: dict[str, int], exc: Exception, isolated: bool
